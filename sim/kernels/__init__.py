@@ -1,0 +1,1 @@
+"""Pure numba kernels: arrays and scalars in, arrays out. Nothing here reads user input."""

@@ -1,0 +1,65 @@
+"""The one place for the project's numba options.
+
+Caching is on and fastmath off (fastmath reorders floating-point sums and breaks
+bit-reproducibility). numba's on-disk cache validates a cached function only against
+the modification time of the file that defines it, so a change to a helper in another
+kernel file would leave a stale compiled caller in use. We therefore key the cache
+directory on a hash of every source file in ``sim/kernels``: any edit there sends all
+kernels to a fresh directory, and no stale machine code can ever be loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import numba
+
+F = TypeVar("F", bound=Callable)
+
+_KERNEL_DIR = Path(__file__).resolve().parent
+
+
+def _kernel_source_hash() -> str:
+    digest = hashlib.sha256()
+    digest.update(numba.__version__.encode())
+    for path in sorted(_KERNEL_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_root() -> Path:
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "simtrial"
+    if os.environ.get("SIMTRIAL_CACHE_DIR"):
+        return Path(os.environ["SIMTRIAL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "simtrial" / "numba"
+
+
+KERNEL_SOURCE_HASH = _kernel_source_hash()
+CACHE_DIR = _cache_root() / KERNEL_SOURCE_HASH
+
+
+def _with_cache_dir(decorate: Callable[[F], F], fn: F) -> F:
+    # numba reads config.CACHE_DIR once, when the decorator builds the cache locator,
+    # so setting it only around decoration leaves the user's own numba code untouched.
+    saved = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = str(CACHE_DIR)
+    try:
+        return decorate(fn)
+    finally:
+        numba.config.CACHE_DIR = saved
+
+
+def jit(fn: F) -> F:
+    """Serial kernel or helper: nopython, cached, no fastmath."""
+    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True), fn)
+
+
+def jit_parallel(fn: F) -> F:
+    """Kernel parallel over trials with ``numba.prange``."""
+    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True, parallel=True), fn)
