@@ -1,0 +1,152 @@
+"""The ``simtrial`` command: a thin layer over the library. No numerics here."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+from rich.console import Console
+
+from .errors import SimtrialError, UsageError
+
+DEFAULT_OUT = "results"
+_GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _set_threads(threads: Optional[int]) -> int:
+    import numba
+
+    available = numba.config.NUMBA_NUM_THREADS
+    if threads is not None:
+        if not 1 <= threads <= available:
+            raise UsageError(f"--threads: got {threads}; expected 1 to {available} "
+                             f"(NUMBA_NUM_THREADS caps it)")
+        numba.set_num_threads(threads)
+    return numba.get_num_threads()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simtrial-il2", prog_name="simtrial")
+def cli() -> None:
+    """Monte Carlo simulator for sizing sequencing studies of high-dose IL-2 after VEGF-targeted therapy."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--trials", type=int, help="Override the scenario's number of virtual trials.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--threads", type=int, help="numba threads (default: all cores).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Directory for DIR/<name>/summary.json and summary.csv.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary JSON on stdout and nothing else.")
+@click.option("--chunk-trials", type=click.IntRange(min=1), hidden=True,
+              help="Trials per chunk (results do not depend on it).")
+def run(scenario: Path, trials: Optional[int], seed: Optional[int], threads: Optional[int], out_dir: Path,
+        as_json: bool, chunk_trials: Optional[int]) -> None:
+    """Simulate SCENARIO and report power and interval widths beside their exact values."""
+    from . import io, report
+    from .runner import run_scenario
+    from .scenario import load_scenario
+
+    overrides = {key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None}
+    spec = load_scenario(scenario, overrides=overrides)
+    used_threads = _set_threads(threads)
+    err = _stderr()
+    patients = spec.trials * sum(group.n for group in spec.groups.values())
+    with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
+                               enabled=err.is_terminal and patients > 20_000_000) as advance:
+        result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=advance)
+    summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
+    destination = out_dir / spec.name
+    written = io.write_run_outputs(destination, summary)
+    if as_json:
+        click.echo(io.to_json(summary), nl=False)
+        return
+    console = _stdout()
+    for table in report.run_tables(result):
+        console.print(table)
+    verdict = ("[green]every Monte Carlo estimate is within 4 SE of its exact value[/green]" if result.agrees
+               else "[red]some Monte Carlo estimates are more than 4 SE from their exact values[/red]")
+    console.print(f"{verdict}; {result.elapsed_seconds:.2f} s on {used_threads} thread(s)")
+    console.print("wrote " + ", ".join(str(path) for path in written))
+
+
+def _parse_group(value: str) -> tuple[str, int, int]:
+    match = _GROUP_COUNT.match(value.strip())
+    if not match:
+        raise UsageError(f"--group: got {value!r}; expected NAME=X/N, e.g. prior_tki=6/15")
+    name, x, n = match["name"], int(match["x"]), int(match["n"])
+    if n < 1 or x > n:
+        raise UsageError(f"--group {name}: got {x}/{n}; expected 0 <= X <= N and N >= 1")
+    return name, x, n
+
+
+@cli.command()
+@click.option("--group", "groups", multiple=True, required=True, metavar="NAME=X/N",
+              help="Observed events X out of N patients; repeat for each group.")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout and nothing else.")
+def analyze(groups: tuple[str, ...], level: float, as_json: bool) -> None:
+    """Intervals and Fisher tests on observed counts (the same functions a run uses)."""
+    from itertools import combinations
+
+    from . import io, report
+    from .analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
+
+    if not 0.0 < level < 1.0:
+        raise UsageError(f"--level: got {level}; expected a number strictly between 0 and 1")
+    parsed = [_parse_group(value) for value in groups]
+    names = [name for name, _, _ in parsed]
+    if len(set(names)) != len(names):
+        raise UsageError(f"--group: names must be distinct; got {', '.join(names)}")
+    result = {
+        "level": level,
+        "groups": [
+            {"name": name, "x": x, "n": n,
+             "intervals": {method: [(ci := binomial_interval(x, n, level=level, method=method)).low, ci.high]
+                           for method in INTERVAL_METHODS}}
+            for name, x, n in parsed
+        ],
+        "comparisons": [
+            {"groups": [a[0], b[0]], "test": "fisher",
+             "p_values": {alt: fisher_exact(a[1], a[2], b[1], b[2], alternative=alt).p_value
+                          for alt in ("two-sided", "less", "greater")}}
+            for a, b in combinations(parsed, 2)
+        ],
+    }
+    if as_json:
+        click.echo(io.to_json(result), nl=False)
+        return
+    console = _stdout()
+    for table in report.analyze_tables(result):
+        console.print(table)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point: domain errors become one line on stderr and a non-zero exit status."""
+    try:
+        cli.main(args=argv, prog_name="simtrial", standalone_mode=False)
+    except SimtrialError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; finished files are complete, nothing partial was written", err=True)
+        sys.exit(130)
