@@ -19,8 +19,8 @@ _W0 = np.uint64(0x9E3779B97F4A7C15)
 _W1 = np.uint64(0xBB67AE8584CAA73B)
 _LO32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
-_S11 = np.uint64(11)
-_TWO_M53 = 1.0 / 9007199254740992.0
+_S12 = np.uint64(12)
+_TWO_M52 = 1.0 / 4503599627370496.0
 
 
 @jit
@@ -60,5 +60,8 @@ def philox4x64(c0, c1, c2, c3, k0, k1):
 
 @jit
 def open_uniform(bits):
-    """Map 64 random bits to a double strictly inside (0, 1), on the 2**-53 grid offset by half."""
-    return (np.float64(bits >> _S11) + 0.5) * _TWO_M53
+    """Map 64 random bits to a double strictly inside (0, 1): the top 52 bits, offset by half a step.
+
+    With 53 bits the largest value, 1 - 2**-54, would round to 1.0 and send quantiles to infinity.
+    """
+    return (np.float64(bits >> _S12) + 0.5) * _TWO_M52

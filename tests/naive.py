@@ -1,0 +1,120 @@
+"""Slow, independent twins of the kernels, for comparison on small inputs.
+
+Written from the definitions, not from the kernel code: randomness from
+``numpy.random.Philox``, quantiles from scipy, risk curves from their formulas.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special, stats
+
+MASK64 = (1 << 64) - 1
+
+
+def philox_block(key0: int, key1: int, c0: int, c1: int, c2: int = 0, c3: int = 0) -> list[int]:
+    """Philox4x64-10 of counter (c0..c3) under key (key0, key1), via numpy.
+
+    numpy increments its 256-bit counter before producing a block, so start one below.
+    """
+    counter = (c0 | (c1 << 64) | (c2 << 128) | (c3 << 192)) - 1
+    counter %= 1 << 256
+    generator = np.random.Philox(counter=counter, key=key0 | (key1 << 64))
+    return [int(v) for v in generator.random_raw(4)]
+
+
+def open_uniform(bits: int) -> float:
+    return ((bits >> 12) + 0.5) / 2.0**52
+
+
+def _gamma_draw(shape: float, key0: int, key1: int, trial: int, lane: int, draw: int):
+    """Marsaglia & Tsang (2000), one counter block per attempt."""
+    boost = shape < 1.0
+    d = (shape + 1.0 if boost else shape) - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        w = philox_block(key0, key1, trial, lane, draw)
+        draw += 1
+        x = float(special.ndtri(open_uniform(w[0])))
+        v = 1.0 + c * x
+        if v <= 0:
+            continue
+        v = v**3
+        if math.log(open_uniform(w[1])) < 0.5 * x * x + d - d * v + d * math.log(v):
+            g = d * v
+            if boost:
+                g *= open_uniform(w[2]) ** (1.0 / shape)
+            return g, draw
+
+
+def risk(spec, washout: float) -> float:
+    if spec is None:
+        return 0.0
+    model = spec.get("model", "constant")
+    if model == "constant":
+        return spec["p"]
+    if model == "washout_decay":
+        return spec["p_late"] + (spec["p_early"] - spec["p_late"]) * 2.0 ** (-washout / spec["half_life_months"])
+    if spec["slope"] == 0:
+        return float(special.expit(spec["intercept"]))
+    if washout <= 0:
+        return 0.0 if spec["slope"] > 0 else 1.0
+    return float(special.expit(spec["intercept"] + spec["slope"] * math.log2(washout)))
+
+
+def scipy_washout(spec):
+    kind = spec["distribution"]
+    if kind == "uniform":
+        return stats.uniform(loc=spec["low"], scale=spec["high"] - spec["low"])
+    if kind == "lognormal":
+        return stats.lognorm(s=spec["sigma"], scale=spec["median"])
+    if kind == "gamma":
+        return stats.gamma(a=spec["shape"], scale=spec["mean"] / spec["shape"])
+    return None
+
+
+def patient(scenario: dict, trial: int, group_index: int, patient_index: int, stream: int = 0):
+    """(washout, event, response) for one patient of a scenario given as plain data."""
+    seed = scenario["seed"]
+    name = list(scenario["groups"])[group_index]
+    group = scenario["groups"][name]
+    eligibility = scenario.get("eligibility", {})
+    minimum = eligibility.get("min_washout_months", 0.0)
+    policy = eligibility.get("policy", "defer")
+    lane = (group_index << 32) | patient_index
+    words = philox_block(seed, stream, trial, lane, 0)
+    washout = 0.0
+    spec = group.get("washout_months")
+    if spec is not None:
+        lower = minimum if policy == "exclude" else 0.0
+        upper = spec.get("max", math.inf)
+        kind = spec["distribution"]
+        u = open_uniform(words[0])
+        if kind == "fixed":
+            washout = spec["value"]
+        elif kind == "empirical":
+            values = sorted(v for v in spec["values"] if lower <= v <= upper)
+            washout = values[min(int(u * len(values)), len(values) - 1)]
+        elif kind == "gamma":
+            draw = 1
+            while True:
+                g, draw = _gamma_draw(spec["shape"], seed, stream, trial, lane, draw)
+                washout = g * spec["mean"] / spec["shape"]
+                if lower <= washout <= upper:
+                    break
+        else:
+            dist = scipy_washout(spec)
+            u_low = dist.cdf(lower) if lower > 0 else 0.0
+            u_high = dist.cdf(upper) if math.isfinite(upper) else 1.0
+            washout = float(dist.ppf(u_low + (u_high - u_low) * u))
+        if policy == "defer":
+            washout = max(washout, minimum)
+    event = open_uniform(words[2]) < risk(group["cardiac_event"], washout)
+    response = open_uniform(words[3]) < risk(group.get("response"), washout)
+    return washout, bool(event), bool(response)
+
+
+def fisher_p_scipy(x1: int, n1: int, x2: int, n2: int, alternative: str) -> float:
+    return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative=alternative).pvalue)
