@@ -25,32 +25,45 @@ def _check(agrees: bool) -> str:
     return "[green]ok[/green]" if agrees else f"[red]off by > {AGREEMENT_SE:g} SE[/red]"
 
 
+def _analysis_table(title: str, rows: list[tuple[str, str, str]], agrees: bool) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left",
+                  caption=f"Monte Carlo vs exact: {_check(agrees)}")
+    table.add_column("quantity")
+    table.add_column("Monte Carlo", justify="right")
+    table.add_column("exact", justify="right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def run_tables(result) -> list[Table]:
-    """One table for comparisons, one for estimates, each with exact values beside Monte Carlo."""
-    compares = [s for s in result.summaries if s.kind == "compare"]
-    estimates = [s for s in result.summaries if s.kind == "estimate"]
+    """One narrow table per analysis: the Monte Carlo estimate beside the exact value."""
     tables = []
-    if compares:
-        table = Table(title=f"{result.scenario.name}: power ({result.trials:,} trials, seed {result.seed})",
-                      box=box.SIMPLE_HEAVY)
-        for column in ("analysis", "test", "n", "true rates", "power", "± SE", "exact power", "MC vs exact"):
-            table.add_column(column, justify="left" if column in ("analysis", "test") else "right")
-        for s in compares:
-            table.add_row(s.id, f"Fisher {s.alternative}, α={s.alpha:g}", " vs ".join(map(str, s.n)),
-                          " vs ".join(_pct(r) for r in s.true_rates), _pct(s.power, 2), _pct(s.power_se, 2),
-                          _pct(s.exact_power, 2), _check(s.agrees))
-        tables.append(table)
-    if estimates:
-        table = Table(title=f"{result.scenario.name}: confidence intervals", box=box.SIMPLE_HEAVY)
-        for column in ("analysis", "interval", "n", "true rate", "mean width", "exact", "median width",
-                       "coverage", "exact", "P(width≤target)", "P(low>ref)", "P(high<ref)", "MC vs exact"):
-            table.add_column(column, justify="left" if column in ("analysis", "interval") else "right")
-        for s in estimates:
-            table.add_row(s.id, f"{s.interval} {s.level:.0%}", str(s.n), _pct(s.true_rate), _num(s.mean_width),
-                          _num(s.exact_mean_width), _num(s.median_width), _pct(s.coverage), _pct(s.exact_coverage),
-                          _pct(s.p_width_le_target), _pct(s.p_lower_above_reference),
-                          _pct(s.p_upper_below_reference), _check(s.agrees))
-        tables.append(table)
+    for s in result.summaries:
+        if s.kind == "compare":
+            title = (f"{s.id}: Fisher {s.alternative}, alpha {s.alpha:g}, "
+                     f"{s.groups[0]} (n={s.n[0]}) vs {s.groups[1]} (n={s.n[1]})")
+            rows = [
+                ("true rates", "", " vs ".join(_pct(r) for r in s.true_rates)),
+                ("power", f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", _pct(s.exact_power, 2)),
+            ]
+        else:
+            title = f"{s.id}: {s.interval} {s.level:.0%} interval, {s.groups[0]} (n={s.n})"
+            rows = [
+                ("true rate", "", _pct(s.true_rate)),
+                ("mean width", f"{_num(s.mean_width)} ± {_num(s.mean_width_se, 4)}", _num(s.exact_mean_width)),
+                ("median width", _num(s.median_width), ""),
+                ("coverage", f"{_pct(s.coverage)} ± {_pct(s.coverage_se, 2)}", _pct(s.exact_coverage)),
+            ]
+            if s.target_width is not None:
+                rows.append((f"P(width <= {s.target_width:g})", _pct(s.p_width_le_target),
+                             _pct(s.exact_p_width_le_target)))
+            if s.reference_rate is not None:
+                rows.append((f"P(lower > {_pct(s.reference_rate)})", _pct(s.p_lower_above_reference),
+                             _pct(s.exact_p_lower_above_reference)))
+                rows.append((f"P(upper < {_pct(s.reference_rate)})", _pct(s.p_upper_below_reference),
+                             _pct(s.exact_p_upper_below_reference)))
+        tables.append(_analysis_table(title, rows, s.agrees))
     return tables
 
 
