@@ -72,6 +72,20 @@ def _eligible_empirical(washout: EmpiricalWashout, window: WashoutWindow) -> np.
     return values[(values >= window.lower) & (values <= window.upper)]
 
 
+_DOSE_ENDPOINTS = ("missed_week2", "doses_week1", "doses_week2", "doses_total")
+
+
+def _groups_needing_doses(scenario: Scenario) -> set[str]:
+    needed: set[str] = set()
+    for analysis in scenario.analyses:
+        uses = {analysis.endpoint}
+        if analysis.kind == "compare" and analysis.by is not None:
+            uses.add(analysis.by)
+        if uses & set(_DOSE_ENDPOINTS):
+            needed.update(analysis.group_names)
+    return needed
+
+
 @dataclass(frozen=True, eq=False)
 class PatientModel:
     """Kernel inputs for one scenario (see :mod:`sim.kernels.cohort` for the layout)."""
@@ -95,6 +109,7 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
     group_real = np.zeros((len(names), cohort.GROUP_REAL_FIELDS), dtype=np.float64)
     empirical_parts: list[np.ndarray] = []
     offset = 0
+    with_doses = _groups_needing_doses(scenario)
     for g, name in enumerate(names):
         group = scenario.groups[name]
         gi, gr = group_int[g], group_real[g]
@@ -131,6 +146,13 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
          gr[cohort.GR_EVENT_C]) = _risk_parameters(group.cardiac_event)
         (gi[cohort.GI_RESPONSE_MODEL], gr[cohort.GR_RESPONSE_A], gr[cohort.GR_RESPONSE_B],
          gr[cohort.GR_RESPONSE_C]) = _risk_parameters(group.response)
+        if group.doses is not None:
+            gi[cohort.GI_DOSE_COURSES] = group.doses.courses
+            gi[cohort.GI_DOSE_PER_COURSE] = group.doses.per_course
+            gi[cohort.GI_DOSE_EVENT_COURSE] = group.doses.event_course - 1
+            gi[cohort.GI_SIMULATE_DOSES] = int(name in with_doses)
+            for course, p_dose in enumerate(group.doses.p_dose_by_course()):
+                gr[cohort.GR_P_DOSE + course] = p_dose
     empirical = np.concatenate(empirical_parts) if empirical_parts else np.zeros(1)
     return PatientModel(names, group_int, group_real, empirical)
 
@@ -141,37 +163,94 @@ def risk_at(risk, washout: float) -> float:
     return float(kd.risk_probability(code, a, b, c, float(washout)))
 
 
-def marginal_rate(group: Group, endpoint: str, eligibility: Eligibility) -> Optional[float]:
-    """p-bar = E[p(W)] for the group's endpoint, W the eligibility-adjusted washout.
+def _missed_week2_terms(group: Group) -> tuple[float, float]:
+    """P(no week-2 dose | event) and P(no week-2 dose | no event): P(missed) = A p + B (1 - p)."""
+    doses = group.doses
+    q2 = 1.0 - doses.p_dose_by_course()[1]
+    full = q2 ** doses.per_course
+    if doses.event_course == 1:
+        with_event = 1.0
+    elif doses.event_course == 2:
+        # The event stops dosing at a uniform position k in 0..per_course-1 of week 2.
+        with_event = float(np.mean([q2**k for k in range(doses.per_course)]))
+    else:
+        with_event = full
+    return with_event, full
 
-    Exact for constant risks, fixed and empirical washouts; adaptive quadrature
-    (``scipy.integrate.quad``, absolute error < 1e-12) for continuous washouts, split at
-    the deferral minimum where p(max(w, minimum)) has a kink.
+
+def endpoint_probability(group: Group, endpoint: str):
+    """The per-patient probability of a binary endpoint as a function of (adjusted) washout."""
+    if endpoint in ("cardiac_event", "response"):
+        risk = group.risk(endpoint)
+        return lambda w: risk_at(risk, w)
+    with_event, without = _missed_week2_terms(group)
+    risk = group.cardiac_event
+    return lambda w: with_event * risk_at(risk, w) + without * (1.0 - risk_at(risk, w))
+
+
+def _depends_on_washout(group: Group, endpoint: str) -> bool:
+    if endpoint == "missed_week2":
+        return group.cardiac_event.uses_washout
+    return group.risk(endpoint).uses_washout
+
+
+def washout_expectation(group: Group, eligibility: Eligibility, function, low: float = -math.inf,
+                        high: float = math.inf) -> tuple[float, float]:
+    """(P(low <= W' < high), E[function(W'); low <= W' < high]) for the adjusted washout W'.
+
+    W' = max(W, deferral minimum) with W drawn from the group's distribution truncated to
+    the eligible window. Exact for fixed and empirical washouts; adaptive quadrature
+    (``scipy.integrate.quad``, absolute error < 1e-12) for continuous ones, split at the
+    deferral minimum where the adjusted washout has an atom.
     """
-    risk = group.risk(endpoint)
-    if risk is None:
-        return None
-    if not risk.uses_washout:
-        return float(risk.p)
     washout = group.washout_months
     window = washout_window(group, eligibility)
 
-    def p_of(w: float) -> float:
-        return risk_at(risk, max(w, window.defer_min))
+    def inside(w: float) -> bool:
+        return low <= w < high
 
-    if isinstance(washout, FixedWashout):
-        return p_of(washout.value)
-    if isinstance(washout, EmpiricalWashout):
-        values = _eligible_empirical(washout, window)
-        return float(np.mean([p_of(v) for v in values]))
+    if isinstance(washout, (FixedWashout, EmpiricalWashout)):
+        values = [washout.value] if isinstance(washout, FixedWashout) else _eligible_empirical(washout, window)
+        adjusted = [max(v, window.defer_min) for v in values]
+        selected = [w for w in adjusted if inside(w)]
+        return len(selected) / len(adjusted), float(sum(function(w) for w in selected)) / len(adjusted)
     dist = washout.scipy_distribution()
-    low, high = window.lower, window.upper
-    mass = float(dist.cdf(high) - dist.cdf(low))
-    kink = min(max(window.defer_min, low), high)
-    total = risk_at(risk, window.defer_min) * float(dist.cdf(kink) - dist.cdf(low))
-    if kink < high:
-        value, _err = integrate.quad(
-            lambda w: risk_at(risk, w) * dist.pdf(w), kink, high, epsabs=1e-13, epsrel=1e-12, limit=500
-        )
-        total += value
-    return min(max(total / mass, 0.0), 1.0)
+    lower, upper = window.lower, window.upper
+    mass = float(dist.cdf(upper) - dist.cdf(lower))
+    probability = 0.0
+    expectation = 0.0
+    atom = min(max(window.defer_min, lower), upper)
+    if atom > lower and inside(window.defer_min):  # everyone drawn below the minimum is treated at it
+        share = float(dist.cdf(atom) - dist.cdf(lower))
+        probability += share
+        expectation += share * function(window.defer_min)
+    start, stop = max(atom, low), min(upper, high)
+    if start < stop:
+        probability += float(dist.cdf(stop) - dist.cdf(start))
+        value, _err = integrate.quad(lambda w: function(w) * dist.pdf(w), start, stop, epsabs=1e-13,
+                                     epsrel=1e-12, limit=500)
+        expectation += value
+    return probability / mass, expectation / mass
+
+
+def marginal_rate(group: Group, endpoint: str, eligibility: Eligibility, *, low: float = -math.inf,
+                  high: float = math.inf) -> Optional[float]:
+    """p-bar = E[p(W') | low <= W' < high] for a binary endpoint (default: over all patients).
+
+    A group's count of the endpoint among its n patients is Binomial(n, p-bar) because
+    patients are independent; None if the group does not define the endpoint.
+    """
+    if group.missing_for(endpoint) is not None:
+        return None
+    p_of = endpoint_probability(group, endpoint)
+    if not _depends_on_washout(group, endpoint):
+        return float(p_of(0.0))
+    probability, expectation = washout_expectation(group, eligibility, p_of, low, high)
+    if probability <= 0.0:
+        return None
+    return min(max(expectation / probability, 0.0), 1.0)
+
+
+def washout_share_below(group: Group, eligibility: Eligibility, split: float) -> float:
+    """P(W' < split): the chance that a patient falls in the short-washout subgroup."""
+    return washout_expectation(group, eligibility, lambda w: 1.0, -math.inf, split)[0]

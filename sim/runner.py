@@ -23,19 +23,42 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 
-from .analysis.summary import CompareSummary, EstimateSummary, compare_from_histogram, estimate_from_histogram
+from scipy import stats
+
+from .analysis.fisher import ALTERNATIVES, fisher_exact_power
+from .analysis.summary import (
+    CompareSummary,
+    EstimateSummary,
+    TrialTestSummary,
+    compare_from_histogram,
+    estimate_from_histogram,
+)
+from .analysis.wilcoxon import mann_whitney_null_sf
 from .kernels import cohort
-from .model import PatientModel, build_patient_model, marginal_rate
+from .kernels import logistic as klogistic
+from .model import PatientModel, build_patient_model, marginal_rate, washout_share_below
 from .scenario import Scenario
 
-Summary = Union[CompareSummary, EstimateSummary]
+Summary = Union[CompareSummary, EstimateSummary, TrialTestSummary]
 Tallies = dict[str, np.ndarray]
 
 # About this many simulated patients per chunk: large enough to amortise the parallel
 # launch, small enough that a chunk's counts stay in cache and progress moves.
 CHUNK_PATIENTS = 1 << 21
 MAX_CHUNK_TRIALS = 1 << 16
-_ENDPOINT_INDEX = {"cardiac_event": cohort.ENDPOINT_CARDIAC_EVENT, "response": cohort.ENDPOINT_RESPONSE}
+_ENDPOINT_INDEX = {"cardiac_event": cohort.ENDPOINT_CARDIAC_EVENT, "response": cohort.ENDPOINT_RESPONSE,
+                   "missed_week2": cohort.ENDPOINT_MISSED_WEEK2}
+_VALUE_INDEX = {
+    "washout_months": cohort.VALUE_WASHOUT,
+    "cardiac_event": cohort.VALUE_CARDIAC_EVENT,
+    "response": cohort.VALUE_RESPONSE,
+    "doses_week1": cohort.VALUE_DOSES_WEEK1,
+    "doses_week2": cohort.VALUE_DOSES_WEEK2,
+    "doses_total": cohort.VALUE_DOSES_TOTAL,
+    "missed_week2": cohort.VALUE_MISSED_WEEK2,
+}
+# Per-trial test tallies: [trials, rejections, undefined, separated, not converged].
+TEST_TALLY_FIELDS = ("trials", "rejections", "undefined", "separated", "not_converged")
 
 
 @dataclass(frozen=True)
@@ -53,6 +76,17 @@ class TallySpec:
 
 
 @dataclass(frozen=True, eq=False)
+class TrialTests:
+    """Per-trial tests in the kernel's layout (see :mod:`sim.kernels.cohort`)."""
+
+    ids: tuple[str, ...]
+    alphas: tuple[float, ...]
+    tests_int: np.ndarray
+    tests_real: np.ndarray
+    exact_sf: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class RunPlan:
     """Everything a worker needs to run any chunk of a scenario (small and picklable)."""
 
@@ -62,6 +96,7 @@ class RunPlan:
     trials: int
     tallies: tuple[TallySpec, ...]
     chunk_trials: int
+    tests: Optional[TrialTests] = None
 
     def chunks(self) -> Iterator[tuple[int, int]]:
         for start in range(0, self.trials, self.chunk_trials):
@@ -83,11 +118,48 @@ def default_chunk_trials(model: PatientModel) -> int:
     return int(max(1, min(MAX_CHUNK_TRIALS, CHUNK_PATIENTS // patients)))
 
 
+def _trial_tests(scenario: Scenario, model: PatientModel) -> Optional[TrialTests]:
+    analyses = [a for a in scenario.analyses if a.kind == "compare" and a.per_trial_test]
+    if not analyses:
+        return None
+    tests_int = np.full((len(analyses), cohort.TEST_INT_FIELDS), -1, dtype=np.int64)
+    tests_real = np.zeros((len(analyses), cohort.TEST_REAL_FIELDS))
+    tables: list[np.ndarray] = []
+    for row, analysis in zip(tests_int, analyses):
+        indices = [model.group_index(name) for name in analysis.group_names]
+        if analysis.test == "wilcoxon":
+            row[cohort.TI_KIND] = cohort.TEST_WILCOXON_BETWEEN if analysis.by is None else cohort.TEST_WILCOXON_BY
+        elif analysis.test == "logistic_lrt":
+            row[cohort.TI_KIND] = cohort.TEST_LOGISTIC_LRT
+        else:
+            row[cohort.TI_KIND] = cohort.TEST_SPLIT_FISHER
+        row[cohort.TI_ENDPOINT] = _VALUE_INDEX[analysis.endpoint]
+        if analysis.by is not None:
+            row[cohort.TI_BY] = _VALUE_INDEX[analysis.by]
+        row[cohort.TI_ALTERNATIVE] = ALTERNATIVES[analysis.alternative]
+        row[cohort.TI_GROUP_A] = indices[0]
+        row[cohort.TI_GROUP_B] = indices[-1]
+        row[cohort.TI_POOL_MASK] = sum(1 << g for g in indices)
+        if analysis.method == "exact":
+            row[cohort.TI_EXACT_ROW] = len(tables)
+            tables.append(mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names)))
+    for index, analysis in enumerate(analyses):
+        tests_real[index, cohort.TR_SPLIT_AT] = analysis.split_washout_at or 0.0
+    width = max((len(t) for t in tables), default=1)
+    exact_sf = np.zeros((max(len(tables), 1), width))
+    for index, table in enumerate(tables):
+        exact_sf[index, : len(table)] = table
+    return TrialTests(tuple(a.analysis_id for a in analyses), tuple(a.alpha for a in analyses),
+                      tests_int, tests_real, exact_sf)
+
+
 def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int] = None) -> RunPlan:
     """Compile a validated scenario into a run plan."""
     model = build_patient_model(scenario)
     specs = []
     for analysis in scenario.analyses:
+        if analysis.kind == "compare" and analysis.per_trial_test:
+            continue
         groups = tuple(model.group_index(name) for name in analysis.group_names)
         sizes = tuple(model.group_size(name) for name in analysis.group_names)
         specs.append(TallySpec(analysis.analysis_id, _ENDPOINT_INDEX[analysis.endpoint], groups, sizes))
@@ -100,6 +172,7 @@ def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int
         trials=scenario.trials,
         tallies=tuple(specs),
         chunk_trials=chunk_trials or default_chunk_trials(model),
+        tests=_trial_tests(scenario, model),
     )
 
 
@@ -124,9 +197,30 @@ def tally_counts(plan: RunPlan, counts: np.ndarray) -> Tallies:
     return tallies
 
 
+def tally_tests(tests: TrialTests, p_values: np.ndarray, status: np.ndarray) -> Tallies:
+    tallies: Tallies = {}
+    for a, (analysis_id, alpha) in enumerate(zip(tests.ids, tests.alphas)):
+        codes = status[:, a]
+        tallies[analysis_id] = np.array([
+            len(codes),
+            int(np.count_nonzero(p_values[:, a] <= alpha)),
+            int(np.count_nonzero(codes == klogistic.STATUS_DEGENERATE)),
+            int(np.count_nonzero(codes == klogistic.STATUS_SEPARATED)),
+            int(np.count_nonzero(codes == klogistic.STATUS_NOT_CONVERGED)),
+        ], dtype=np.int64)
+    return tallies
+
+
 def run_chunk(plan: RunPlan, trial_start: int, n_trials: int) -> Tallies:
     """Simulate and tally one chunk. Pure: the same arguments give the same tallies anywhere."""
-    return tally_counts(plan, simulate_chunk_counts(plan, trial_start, n_trials))
+    if plan.tests is None:
+        return tally_counts(plan, simulate_chunk_counts(plan, trial_start, n_trials))
+    model, tests = plan.model, plan.tests
+    counts, p_values, status = cohort.simulate_trials(
+        np.uint64(plan.seed), np.uint64(plan.stream), np.int64(trial_start), np.int64(n_trials),
+        model.group_int, model.group_real, model.empirical, tests.tests_int, tests.tests_real, tests.exact_sf,
+    )
+    return {**tally_counts(plan, counts), **tally_tests(tests, p_values, status)}
 
 
 def add_tallies(total: Optional[Tallies], part: Tallies) -> Tallies:
@@ -199,10 +293,50 @@ class RunResult:
         return all(summary.agrees for summary in self.summaries)
 
 
+def split_fisher_exact_power(scenario: Scenario, analysis) -> Optional[float]:
+    """Exact power of Fisher's test of short against long washouts within one group.
+
+    The short-washout count M is Binomial(n, P(W' < split)); given M = m the two subgroups'
+    event counts are independent binomials with the conditional rates on each side, so the
+    power is sum over m of P(M = m) * exact Fisher power(m, n - m). Trials with an empty
+    subgroup do not reject. Pooled groups with different rates are not binomial: None.
+    """
+    if len(analysis.group_names) != 1:
+        return None
+    group = scenario.groups[analysis.group_names[0]]
+    eligibility, split = scenario.eligibility, analysis.split_washout_at
+    share = washout_share_below(group, eligibility, split)
+    if share <= 0.0 or share >= 1.0:
+        return 0.0
+    short_rate = marginal_rate(group, analysis.endpoint, eligibility, high=split)
+    long_rate = marginal_rate(group, analysis.endpoint, eligibility, low=split)
+    n = group.n
+    weights = stats.binom.pmf(np.arange(n + 1), n, share)
+    return float(sum(
+        weights[m] * fisher_exact_power(m, short_rate, n - m, long_rate, alpha=analysis.alpha,
+                                        alternative=analysis.alternative)
+        for m in range(1, n)
+    ))
+
+
 def summarise(scenario: Scenario, plan: RunPlan, tallies: Tallies) -> tuple[Summary, ...]:
     """Turn reduced tallies into result objects with exact values beside them."""
     summaries: list[Summary] = []
-    for analysis, spec in zip(scenario.analyses, plan.tallies):
+    specs = iter(plan.tallies)
+    for analysis in scenario.analyses:
+        if analysis.kind == "compare" and analysis.per_trial_test:
+            trials, rejections, undefined, separated, not_converged = (int(v) for v in tallies[analysis.analysis_id])
+            exact = split_fisher_exact_power(scenario, analysis) if analysis.split_washout_at is not None else None
+            summaries.append(TrialTestSummary(
+                id=analysis.analysis_id, endpoint=analysis.endpoint, groups=tuple(analysis.group_names),
+                test=analysis.test, alternative=analysis.alternative, alpha=analysis.alpha,
+                method=analysis.method if analysis.test == "wilcoxon" else None, by=analysis.by,
+                split_washout_at=analysis.split_washout_at, trials=trials, rejections=rejections,
+                undefined_trials=undefined, separated_trials=separated, not_converged_trials=not_converged,
+                exact_power=exact,
+            ))
+            continue
+        spec = next(specs)
         rates = tuple(
             marginal_rate(scenario.groups[name], analysis.endpoint, scenario.eligibility)
             for name in analysis.group_names

@@ -27,8 +27,17 @@ from pydantic import (
 
 from .errors import ScenarioError
 
-# Endpoints a scenario can analyse, with the per-patient binary outcome each one counts.
-ENDPOINTS = ("cardiac_event", "response")
+# Endpoints a scenario can analyse. Binary endpoints are counted (Fisher tests, intervals);
+# numeric ones are compared by rank (Wilcoxon).
+BINARY_ENDPOINTS = ("cardiac_event", "response", "missed_week2")
+NUMERIC_ENDPOINTS = ("washout_months", "doses_week1", "doses_week2", "doses_total")
+ENDPOINTS = BINARY_ENDPOINTS + NUMERIC_ENDPOINTS
+RISK_ENDPOINTS = ("cardiac_event", "response")
+BinaryEndpoint = Literal["cardiac_event", "response", "missed_week2"]
+AnyEndpoint = Literal["cardiac_event", "response", "missed_week2", "washout_months", "doses_week1",
+                      "doses_week2", "doses_total"]
+MAX_COURSES = 8
+MAX_EXACT_WILCOXON = 50
 
 # Eligible mass under which a truncated washout distribution is almost surely a mistake
 # (and rejection sampling of truncated gamma washouts would crawl).
@@ -173,6 +182,34 @@ RiskModel = Annotated[
 ]
 
 
+# --------------------------------------------------------------------------- doses
+
+
+class Doses(_Strict):
+    """IL-2 dose delivery: ``courses`` courses (week 1, week 2 of cycle 1, ...) of up to
+    ``per_course`` doses, each given with probability ``p_dose`` (one value, or one per course).
+    A cardiac event during course ``event_course`` stops dosing from a random dose of that
+    course on: the patient misses the rest, including any later course."""
+
+    per_course: int = Field(default=14, ge=1, le=1000)
+    courses: int = Field(default=2, ge=1, le=MAX_COURSES)
+    p_dose: Union[Probability, list[Probability]]
+    event_course: int = Field(default=1, ge=1, le=MAX_COURSES)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Doses":
+        if isinstance(self.p_dose, list) and len(self.p_dose) != self.courses:
+            raise ValueError(f"p_dose lists one probability per course: got {len(self.p_dose)} values for "
+                             f"courses={self.courses}")
+        if self.event_course > self.courses:
+            raise ValueError(f"event_course must be between 1 and courses={self.courses} "
+                             f"(got {self.event_course})")
+        return self
+
+    def p_dose_by_course(self) -> list[float]:
+        return list(self.p_dose) if isinstance(self.p_dose, list) else [self.p_dose] * self.courses
+
+
 # --------------------------------------------------------------------------- groups
 
 
@@ -181,6 +218,7 @@ class Group(_Strict):
     washout_months: Optional[WashoutDistribution] = None
     cardiac_event: RiskModel
     response: Optional[RiskModel] = None
+    doses: Optional[Doses] = None
 
     @field_validator("n", mode="before")
     @classmethod
@@ -190,7 +228,21 @@ class Group(_Strict):
         return value
 
     def risk(self, endpoint: str):
-        return getattr(self, endpoint)
+        """The risk model of a risk endpoint (cardiac_event, response), or None."""
+        return getattr(self, endpoint) if endpoint in RISK_ENDPOINTS else None
+
+    def missing_for(self, endpoint: str) -> Optional[str]:
+        """Why this group cannot produce ``endpoint`` (the field to add), or None if it can."""
+        if endpoint == "response" and self.response is None:
+            return "response"
+        if endpoint == "washout_months" and self.washout_months is None:
+            return "washout_months"
+        if endpoint in ("missed_week2", "doses_week1", "doses_week2", "doses_total"):
+            if self.doses is None:
+                return "doses"
+            if endpoint in ("missed_week2", "doses_week2") and self.doses.courses < 2:
+                return "doses with courses >= 2"
+        return None
 
 
 class Eligibility(_Strict):
@@ -208,12 +260,25 @@ class Eligibility(_Strict):
 
 
 class CompareAnalysis(_Strict):
+    """A test per virtual trial; power is the share of trials with p <= alpha.
+
+    * ``test: fisher`` on a binary endpoint between two groups, or with ``split_washout_at``
+      short (washout < split) against long washouts within the pooled groups;
+    * ``test: wilcoxon`` on a numeric endpoint between two groups, or with ``by`` the values
+      of patients with the ``by`` outcome against those without, within the pooled groups;
+    * ``test: logistic_lrt``: likelihood-ratio test of a logistic regression of a binary
+      endpoint on log washout within the pooled groups.
+    """
+
     id: Optional[Identifier] = None
-    compare: Literal["cardiac_event", "response"]
-    groups: tuple[Identifier, Identifier]
-    test: Literal["fisher"] = "fisher"
+    compare: AnyEndpoint
+    groups: list[Identifier] = Field(min_length=1, max_length=64)
+    test: Literal["fisher", "wilcoxon", "logistic_lrt"] = "fisher"
     alternative: Literal["two-sided", "greater", "less"] = "two-sided"
     alpha: OpenUnit = 0.05
+    method: Literal["asymptotic", "exact"] = "asymptotic"
+    by: Optional[BinaryEndpoint] = None
+    split_washout_at: Optional[PositiveFloat] = None
 
     @property
     def kind(self) -> str:
@@ -228,13 +293,65 @@ class CompareAnalysis(_Strict):
         return tuple(self.groups)
 
     @property
+    def between_groups(self) -> bool:
+        """A two-group comparison (rather than a within-group washout-effect test)."""
+        return self.test != "logistic_lrt" and self.by is None and self.split_washout_at is None
+
+    @property
+    def per_trial_test(self) -> bool:
+        """Needs patient-level data in the kernel (anything but Fisher between two groups)."""
+        return not (self.test == "fisher" and self.between_groups)
+
+    @property
     def analysis_id(self) -> str:
-        return self.id or f"{self.compare}_{self.groups[0]}_vs_{self.groups[1]}"
+        if self.id:
+            return self.id
+        pooled = "_".join(self.groups)
+        if self.test == "logistic_lrt":
+            return f"{self.compare}_{pooled}_logistic_lrt"
+        if self.by is not None:
+            return f"{self.compare}_by_{self.by}_{pooled}"
+        if self.split_washout_at is not None:
+            return f"{self.compare}_{pooled}_split_{self.split_washout_at:g}"
+        suffix = "" if self.test == "fisher" else f"_{self.test}"
+        return f"{self.compare}_{self.groups[0]}_vs_{self.groups[-1]}{suffix}"
+
+    @model_validator(mode="after")
+    def _shape(self) -> "CompareAnalysis":
+        def fail(field: str, value: Any, allowed: str):
+            raise _FieldError((field,), value, allowed)
+
+        binary = self.compare in BINARY_ENDPOINTS
+        if self.method == "exact" and not (self.test == "wilcoxon" and self.by is None):
+            fail("method", self.method, "'asymptotic' (method: exact is for Wilcoxon between two groups)")
+        if self.test == "fisher":
+            if not binary:
+                fail("compare", self.compare, f"a binary endpoint for test: fisher ({', '.join(BINARY_ENDPOINTS)}); "
+                     "use test: wilcoxon for numeric endpoints")
+            if self.by is not None:
+                fail("by", self.by, "no 'by' with test: fisher (use split_washout_at, or test: wilcoxon)")
+        elif self.test == "wilcoxon":
+            if binary:
+                fail("compare", self.compare, f"a numeric endpoint for test: wilcoxon ({', '.join(NUMERIC_ENDPOINTS)})")
+            if self.split_washout_at is not None:
+                fail("split_washout_at", self.split_washout_at, "no split with test: wilcoxon (use by:)")
+        else:
+            if self.compare not in BINARY_ENDPOINTS:
+                fail("compare", self.compare, "a binary endpoint for test: logistic_lrt")
+            if self.by is not None or self.split_washout_at is not None:
+                fail("test", self.test, "no 'by' or 'split_washout_at' with logistic_lrt (it regresses on log washout)")
+            if self.alternative != "two-sided":
+                fail("alternative", self.alternative, "'two-sided' for the likelihood-ratio test")
+        if self.between_groups and len(self.groups) != 2:
+            fail("groups", list(self.groups), "exactly two groups for a between-group comparison")
+        if len(set(self.groups)) != len(self.groups):
+            fail("groups", list(self.groups), "distinct groups")
+        return self
 
 
 class EstimateAnalysis(_Strict):
     id: Optional[Identifier] = None
-    estimate: Literal["cardiac_event", "response"]
+    estimate: BinaryEndpoint
     group: Identifier
     interval: Literal["clopper-pearson", "wilson", "jeffreys"] = "clopper-pearson"
     level: OpenUnit = 0.95
@@ -289,7 +406,7 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
         for name, group in self.groups.items():
-            for endpoint in ENDPOINTS:
+            for endpoint in RISK_ENDPOINTS:
                 risk = group.risk(endpoint)
                 if risk is not None and risk.uses_washout and group.washout_months is None:
                     raise _FieldError(
@@ -301,19 +418,7 @@ class Scenario(_Strict):
             _check_eligible_mass(name, group, self.eligibility)
         seen: dict[str, int] = {}
         for index, analysis in enumerate(self.analyses):
-            for position, group_name in enumerate(analysis.group_names):
-                if group_name not in self.groups:
-                    loc = ("analyses", index, "groups", position) if analysis.kind == "compare" else (
-                        "analyses", index, "group")
-                    raise _FieldError(loc, group_name, f"a group defined under groups: {_listing(self.groups)}")
-                if self.groups[group_name].risk(analysis.endpoint) is None:
-                    raise _FieldError(
-                        ("analyses", index, analysis.kind),
-                        analysis.endpoint,
-                        f"an endpoint defined in group {group_name!r} (add groups.{group_name}.{analysis.endpoint})",
-                    )
-            if analysis.kind == "compare" and analysis.groups[0] == analysis.groups[1]:
-                raise _FieldError(("analyses", index, "groups"), list(analysis.groups), "two different groups")
+            self._check_analysis(index, analysis)
             if analysis.analysis_id in seen:
                 raise _FieldError(
                     ("analyses", index, "id"),
@@ -322,6 +427,43 @@ class Scenario(_Strict):
                 )
             seen[analysis.analysis_id] = index
         return self
+
+    def _check_analysis(self, index: int, analysis) -> None:
+        for position, group_name in enumerate(analysis.group_names):
+            if group_name not in self.groups:
+                loc = ("analyses", index, "groups", position) if analysis.kind == "compare" else (
+                    "analyses", index, "group")
+                raise _FieldError(loc, group_name, f"a group defined under groups: {_listing(self.groups)}")
+        required = [(analysis.kind, analysis.endpoint)]
+        if analysis.kind == "compare":
+            if analysis.by is not None:
+                required.append(("by", analysis.by))
+            if analysis.test == "logistic_lrt" or analysis.split_washout_at is not None:
+                required.append(("test", "washout_months"))
+        for field, endpoint in required:
+            for group_name in analysis.group_names:
+                missing = self.groups[group_name].missing_for(endpoint)
+                if missing is not None:
+                    value = analysis.test if field == "test" else endpoint
+                    raise _FieldError(
+                        ("analyses", index, field), value,
+                        f"a group that defines {endpoint} (add groups.{group_name}.{missing})",
+                    )
+        if analysis.kind == "compare" and analysis.test == "logistic_lrt":
+            for group_name in analysis.group_names:
+                if _washout_can_be_zero(self.groups[group_name], self.eligibility):
+                    raise _FieldError(("analyses", index, "test"), analysis.test,
+                                      f"washouts > 0 in group {group_name!r} (the regression is on log washout)")
+        if analysis.kind == "compare" and analysis.method == "exact":
+            sizes = [self.groups[g].n for g in analysis.group_names]
+            if analysis.compare != "washout_months" or any(
+                    _washout_can_tie(self.groups[g], self.eligibility) for g in analysis.group_names):
+                raise _FieldError(("analyses", index, "method"), "exact",
+                                  "'asymptotic': the exact Wilcoxon test needs tie-free data, i.e. continuous "
+                                  "washouts (lognormal, gamma, uniform) with no deferral minimum")
+            if max(sizes) > MAX_EXACT_WILCOXON:
+                raise _FieldError(("analyses", index, "method"), "exact",
+                                  f"'asymptotic' for groups over {MAX_EXACT_WILCOXON} patients (got {sizes})")
 
     def analysis(self, analysis_id: str):
         """The analysis with this id (or index); ScenarioError listing the ids otherwise."""
@@ -346,6 +488,24 @@ class _FieldError(ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{_format_loc(loc)}: got {value!r}; expected {allowed}")
+
+
+def _washout_can_be_zero(group: Group, eligibility: Eligibility) -> bool:
+    washout = group.washout_months
+    if eligibility.min_washout_months > 0:
+        return False
+    if isinstance(washout, FixedWashout):
+        return washout.value == 0
+    if isinstance(washout, EmpiricalWashout):
+        return min(washout.values) == 0
+    return False
+
+
+def _washout_can_tie(group: Group, eligibility: Eligibility) -> bool:
+    washout = group.washout_months
+    if washout is None or isinstance(washout, (FixedWashout, EmpiricalWashout)):
+        return True
+    return eligibility.policy == "defer" and eligibility.min_washout_months > 0
 
 
 def _listing(names) -> str:
@@ -425,11 +585,12 @@ def format_validation_error(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors(include_url=False):
         ctx_error = (item.get("ctx") or {}).get("error")
+        loc = _clean_loc(tuple(item["loc"]))
         if isinstance(ctx_error, _FieldError):
-            lines.append(f"{source}: {_format_loc(ctx_error.loc)}: got {_short(ctx_error.value)}; "
+            # Raised by a model validator: its path is relative to the model that raised it.
+            lines.append(f"{source}: {_format_loc(loc + tuple(ctx_error.loc))}: got {_short(ctx_error.value)}; "
                          f"expected {ctx_error.allowed}")
             continue
-        loc = _clean_loc(tuple(item["loc"]))
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]

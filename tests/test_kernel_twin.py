@@ -56,7 +56,7 @@ def test_kernel_matches_naive_twin(washout, risk, eligibility):
         return
     model = build_patient_model(validate_scenario(data))
     trial_start, n_trials, stream = 1000, 3, 0
-    w, e, r = cohort.simulate_patients(np.uint64(data["seed"]), np.uint64(stream), trial_start, n_trials,
+    w, e, r, _doses = cohort.simulate_patients(np.uint64(data["seed"]), np.uint64(stream), trial_start, n_trials,
                                        model.group_int, model.group_real, model.empirical)
     for t in range(n_trials):
         for g, name in enumerate(data["groups"]):
@@ -72,7 +72,7 @@ def test_counts_kernel_agrees_with_patient_kernel(example_scenario):
     model = build_patient_model(validate_scenario(example_scenario))
     args = (np.uint64(11), np.uint64(5), 0, 200, model.group_int, model.group_real, model.empirical)
     counts = cohort.simulate_counts(*args)
-    _w, e, r = cohort.simulate_patients(*args)
+    _w, e, r, _d = cohort.simulate_patients(*args)
     np.testing.assert_array_equal(counts[:, :, cohort.ENDPOINT_CARDIAC_EVENT], (e == 1).sum(axis=2))
     np.testing.assert_array_equal(counts[:, :, cohort.ENDPOINT_RESPONSE], (r == 1).sum(axis=2))
 
@@ -80,11 +80,11 @@ def test_counts_kernel_agrees_with_patient_kernel(example_scenario):
 def test_eligibility_rules_hold_for_every_patient():
     data = _scenario(WASHOUTS["gamma"], RISKS["decay"], {"min_washout_months": 1.84, "policy": "exclude"})
     model = build_patient_model(validate_scenario(data))
-    w, _e, _r = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
+    w, _e, _r, _d = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
                                          model.group_real, model.empirical)
     assert np.nanmin(w[:, 0, :]) >= 1.84
     data["eligibility"]["policy"] = "defer"
     model = build_patient_model(validate_scenario(data))
-    w, _e, _r = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
+    w, _e, _r, _d = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
                                          model.group_real, model.empirical)
     assert np.nanmin(w[:, 0, :]) == 1.84  # deferred patients are treated exactly at the minimum

@@ -140,6 +140,62 @@ class EstimateSummary:
         return data
 
 
+@dataclass(frozen=True)
+class TrialTestSummary:
+    """Power of a test computed per trial on patient-level data (Wilcoxon, washout-effect tests).
+
+    ``undefined_trials``: trials where the test could not be formed (an empty subgroup, all
+    outcomes equal); they count as not rejecting. ``separated_trials`` and
+    ``not_converged_trials`` describe logistic fits. ``exact_power`` is given where the
+    model allows it (Fisher on a washout split within one group), else None.
+    """
+
+    id: str
+    endpoint: str
+    groups: tuple[str, ...]
+    test: str
+    alternative: str
+    alpha: float
+    method: Optional[str]
+    by: Optional[str]
+    split_washout_at: Optional[float]
+    trials: int
+    rejections: int
+    undefined_trials: int
+    separated_trials: int
+    not_converged_trials: int
+    exact_power: Optional[float]
+
+    kind = "compare"
+
+    @property
+    def power(self) -> float:
+        return self.rejections / self.trials
+
+    @property
+    def power_se(self) -> float:
+        return math.sqrt(self.power * (1.0 - self.power) / self.trials)
+
+    @property
+    def power_z(self) -> Optional[float]:
+        if self.exact_power is None:
+            return None
+        se = math.sqrt(self.exact_power * (1.0 - self.exact_power) / self.trials)
+        return _z(self.power, self.exact_power, se)
+
+    @property
+    def agrees(self) -> bool:
+        """Within 4 SE of the exact power; vacuously true where no exact value exists."""
+        z = self.power_z
+        return z is None or abs(z) <= AGREEMENT_SE
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(kind=self.kind, groups=list(self.groups), power=self.power, power_se=self.power_se,
+                    power_z=self.power_z, agrees=self.agrees)
+        return data
+
+
 def compare_from_histogram(analysis, n: tuple[int, int], true_rates: tuple[float, float],
                            histogram: np.ndarray) -> CompareSummary:
     """Power from the joint histogram of (x1, x2) over trials, and exact power by enumeration."""
