@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
@@ -92,24 +93,47 @@ def _parse_group(value: str) -> tuple[str, int, int]:
     return name, x, n
 
 
+def _parse_values(value: str) -> tuple[str, list[float]]:
+    name, sep, numbers = value.partition("=")
+    if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*$", name.strip()):
+        raise UsageError(f"--values: got {value!r}; expected NAME=v1,v2,..., e.g. prior_tki=15,12,20")
+    try:
+        parsed = [float(v) for v in numbers.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--values {name}: got {numbers!r}; expected comma-separated numbers") from None
+    if not parsed or not all(math.isfinite(v) for v in parsed):
+        raise UsageError(f"--values {name}: got {numbers!r}; expected at least one finite number")
+    return name.strip(), parsed
+
+
 @cli.command()
-@click.option("--group", "groups", multiple=True, required=True, metavar="NAME=X/N",
+@click.option("--group", "groups", multiple=True, metavar="NAME=X/N",
               help="Observed events X out of N patients; repeat for each group.")
+@click.option("--values", "samples", multiple=True, metavar="NAME=v1,v2,...",
+              help="Observed values (doses, washouts) of a group, for the Wilcoxon rank-sum test; repeat.")
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--wilcoxon-method", type=click.Choice(["asymptotic", "exact"]), default="asymptotic",
+              show_default=True, help="exact needs values without ties.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout and nothing else.")
-def analyze(groups: tuple[str, ...], level: float, as_json: bool) -> None:
-    """Intervals and Fisher tests on observed counts (the same functions a run uses)."""
+def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wilcoxon_method: str,
+            as_json: bool) -> None:
+    """Intervals, Fisher and Wilcoxon tests on observed data (the same functions a run uses)."""
     from itertools import combinations
+    from statistics import median
 
     from . import io, report
     from .analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
+    from .analysis.wilcoxon import mann_whitney
 
+    if not groups and not samples:
+        raise UsageError("analyze needs at least one --group NAME=X/N or --values NAME=v1,v2,...")
     if not 0.0 < level < 1.0:
         raise UsageError(f"--level: got {level}; expected a number strictly between 0 and 1")
     parsed = [_parse_group(value) for value in groups]
-    names = [name for name, _, _ in parsed]
-    if len(set(names)) != len(names):
-        raise UsageError(f"--group: names must be distinct; got {', '.join(names)}")
+    values = [_parse_values(value) for value in samples]
+    for option, names in (("--group", [n for n, _, _ in parsed]), ("--values", [n for n, _ in values])):
+        if len(set(names)) != len(names):
+            raise UsageError(f"{option}: names must be distinct; got {', '.join(names)}")
     result = {
         "level": level,
         "groups": [
@@ -125,6 +149,19 @@ def analyze(groups: tuple[str, ...], level: float, as_json: bool) -> None:
             for a, b in combinations(parsed, 2)
         ],
     }
+    if values:
+        result["samples"] = [{"name": name, "n": len(v), "median": median(v), "values": v} for name, v in values]
+        for (name_a, a), (name_b, b) in combinations(values, 2):
+            try:
+                tests = {alt: mann_whitney(a, b, alternative=alt, method=wilcoxon_method)
+                         for alt in ("two-sided", "less", "greater")}
+            except ValueError as exc:
+                raise UsageError(f"--values {name_a} vs {name_b}: {exc}") from None
+            result["comparisons"].append({
+                "groups": [name_a, name_b], "test": "wilcoxon", "method": wilcoxon_method,
+                "statistic": tests["two-sided"].statistic,
+                "p_values": {alt: test.p_value for alt, test in tests.items()},
+            })
     if as_json:
         click.echo(io.to_json(result), nl=False)
         return

@@ -25,9 +25,10 @@ def _check(agrees: bool) -> str:
     return "[green]ok[/green]" if agrees else f"[red]off by > {AGREEMENT_SE:g} SE[/red]"
 
 
-def _analysis_table(title: str, rows: list[tuple[str, str, str]], agrees: bool) -> Table:
+def _analysis_table(title: str, rows: list[tuple[str, str, str]], agrees: bool, has_exact: bool = True) -> Table:
+    caption = f"Monte Carlo vs exact: {_check(agrees)}" if has_exact else "no exact value for this test"
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left",
-                  caption=f"Monte Carlo vs exact: {_check(agrees)}")
+                  caption=caption)
     table.add_column("quantity")
     table.add_column("Monte Carlo", justify="right")
     table.add_column("exact", justify="right")
@@ -37,38 +38,68 @@ def _analysis_table(title: str, rows: list[tuple[str, str, str]], agrees: bool) 
 
 
 def run_tables(result) -> list[Table]:
-    """One narrow table per analysis: the Monte Carlo estimate beside the exact value."""
+    """A power table for every test, then one narrow table per confidence interval."""
     tables = []
+    tests = [s for s in result.summaries if s.kind == "compare"]
+    if tests:
+        table = Table(title=f"{result.scenario.name}: power ({result.trials:,} trials, seed {result.seed})",
+                      box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left",
+                      caption="Monte Carlo ± its standard error; exact by enumeration where the model allows it")
+        for column in ("analysis", "power", "exact", "check"):
+            table.add_column(column, justify="left" if column == "analysis" else "right")
+        for s in tests:
+            exact = "—" if s.exact_power is None else _pct(s.exact_power, 2)
+            check = "—" if s.exact_power is None else _check(s.agrees)
+            table.add_row(s.id, f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", exact, check)
+        tables.append(table)
     for s in result.summaries:
-        if s.kind == "compare":
-            title = (f"{s.id}: Fisher {s.alternative}, alpha {s.alpha:g}, "
-                     f"{s.groups[0]} (n={s.n[0]}) vs {s.groups[1]} (n={s.n[1]})")
-            rows = [
-                ("true rates", "", " vs ".join(_pct(r) for r in s.true_rates)),
-                ("power", f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", _pct(s.exact_power, 2)),
-            ]
-        else:
-            title = f"{s.id}: {s.interval} {s.level:.0%} interval, {s.groups[0]} (n={s.n})"
-            rows = [
-                ("true rate", "", _pct(s.true_rate)),
-                ("mean width", f"{_num(s.mean_width)} ± {_num(s.mean_width_se, 4)}", _num(s.exact_mean_width)),
-                ("median width", _num(s.median_width), ""),
-                ("coverage", f"{_pct(s.coverage)} ± {_pct(s.coverage_se, 2)}", _pct(s.exact_coverage)),
-            ]
-            if s.target_width is not None:
-                rows.append((f"P(width <= {s.target_width:g})", _pct(s.p_width_le_target),
-                             _pct(s.exact_p_width_le_target)))
-            if s.reference_rate is not None:
-                rows.append((f"P(lower > {_pct(s.reference_rate)})", _pct(s.p_lower_above_reference),
-                             _pct(s.exact_p_lower_above_reference)))
-                rows.append((f"P(upper < {_pct(s.reference_rate)})", _pct(s.p_upper_below_reference),
-                             _pct(s.exact_p_upper_below_reference)))
+        if s.kind != "estimate":
+            continue
+        title = f"{s.id}: {s.interval} {s.level:.0%} interval, {s.groups[0]} (n={s.n})"
+        rows = [
+            ("true rate", "", _pct(s.true_rate)),
+            ("mean width", f"{_num(s.mean_width)} ± {_num(s.mean_width_se, 4)}", _num(s.exact_mean_width)),
+            ("median width", _num(s.median_width), ""),
+            ("coverage", f"{_pct(s.coverage)} ± {_pct(s.coverage_se, 2)}", _pct(s.exact_coverage)),
+        ]
+        if s.target_width is not None:
+            rows.append((f"P(width <= {s.target_width:g})", _pct(s.p_width_le_target),
+                         _pct(s.exact_p_width_le_target)))
+        if s.reference_rate is not None:
+            rows.append((f"P(lower > {_pct(s.reference_rate)})", _pct(s.p_lower_above_reference),
+                         _pct(s.exact_p_lower_above_reference)))
+            rows.append((f"P(upper < {_pct(s.reference_rate)})", _pct(s.p_upper_below_reference),
+                         _pct(s.exact_p_upper_below_reference)))
         tables.append(_analysis_table(title, rows, s.agrees))
     return tables
 
 
 def analyze_tables(report: dict) -> list[Table]:
     level = report["level"]
+    tables = []
+    if report["groups"]:
+        tables.append(_interval_table(report, level))
+    if report.get("samples"):
+        samples = Table(title="Observed values", box=box.SIMPLE_HEAVY)
+        for column in ("sample", "n", "median"):
+            samples.add_column(column, justify="left" if column == "sample" else "right")
+        for sample in report["samples"]:
+            samples.add_row(sample["name"], str(sample["n"]), f"{sample['median']:g}")
+        tables.append(samples)
+    if report["comparisons"]:
+        tests = Table(title="Tests (Fisher: R fisher.test; Wilcoxon: scipy mannwhitneyu)", box=box.SIMPLE_HEAVY)
+        for column in ("groups", "test", "two-sided p", "less p", "greater p"):
+            tests.add_column(column, justify="left" if column in ("groups", "test") else "right")
+        for comparison in report["comparisons"]:
+            p = comparison["p_values"]
+            label = comparison["test"] + (f" ({comparison['method']})" if "method" in comparison else "")
+            tests.add_row(" vs ".join(comparison["groups"]), label, f"{p['two-sided']:.4g}", f"{p['less']:.4g}",
+                          f"{p['greater']:.4g}")
+        tables.append(tests)
+    return tables
+
+
+def _interval_table(report: dict, level: float) -> Table:
     intervals = Table(title=f"Observed proportions, {level:.0%} confidence intervals", box=box.SIMPLE_HEAVY)
     methods = list(report["groups"][0]["intervals"]) if report["groups"] else []
     for column in ["group", "x/n", "rate", *methods]:
@@ -76,17 +107,7 @@ def analyze_tables(report: dict) -> list[Table]:
     for group in report["groups"]:
         cells = [f"{100 * lo:.1f}–{100 * hi:.1f}%" for lo, hi in group["intervals"].values()]
         intervals.add_row(group["name"], f"{group['x']}/{group['n']}", _pct(group["x"] / group["n"]), *cells)
-    tables = [intervals]
-    if report["comparisons"]:
-        tests = Table(title="Fisher's exact test (R fisher.test definition)", box=box.SIMPLE_HEAVY)
-        for column in ("groups", "two-sided p", "less p", "greater p"):
-            tests.add_column(column, justify="left" if column == "groups" else "right")
-        for comparison in report["comparisons"]:
-            p = comparison["p_values"]
-            tests.add_row(" vs ".join(comparison["groups"]), f"{p['two-sided']:.4g}", f"{p['less']:.4g}",
-                          f"{p['greater']:.4g}")
-        tables.append(tests)
-    return tables
+    return intervals
 
 
 @contextlib.contextmanager

@@ -331,7 +331,9 @@ def summarise(scenario: Scenario, plan: RunPlan, tallies: Tallies) -> tuple[Summ
                 id=analysis.analysis_id, endpoint=analysis.endpoint, groups=tuple(analysis.group_names),
                 test=analysis.test, alternative=analysis.alternative, alpha=analysis.alpha,
                 method=analysis.method if analysis.test == "wilcoxon" else None, by=analysis.by,
-                split_washout_at=analysis.split_washout_at, trials=trials, rejections=rejections,
+                split_washout_at=analysis.split_washout_at,
+                n=tuple(scenario.groups[name].n for name in analysis.group_names), trials=trials,
+                rejections=rejections,
                 undefined_trials=undefined, separated_trials=separated, not_converged_trials=not_converged,
                 exact_power=exact,
             ))

@@ -116,5 +116,28 @@ def patient(scenario: dict, trial: int, group_index: int, patient_index: int, st
     return washout, bool(event), bool(response)
 
 
+DOSE_DRAW = 1 << 40
+
+
+def doses(scenario: dict, trial: int, group_index: int, patient_index: int, event: bool, stream: int = 0):
+    """(week 1, week 2, total) doses: each course's count is Binomial(offered, p_dose) by inverse CDF."""
+    name = list(scenario["groups"])[group_index]
+    spec = scenario["groups"][name]["doses"]
+    courses = spec.get("courses", 2)
+    per_course = spec.get("per_course", 14)
+    event_course = spec.get("event_course", 1) - 1
+    p_dose = spec["p_dose"] if isinstance(spec["p_dose"], list) else [spec["p_dose"]] * courses
+    lane = (group_index << 32) | patient_index
+    words = []
+    for block in range((courses + 1 + 3) // 4):
+        words += philox_block(scenario["seed"], stream, trial, lane, DOSE_DRAW + block)
+    stop = int(open_uniform(words[0]) * per_course)
+    given = []
+    for c in range(courses):
+        offered = per_course if not event or c < event_course else (stop if c == event_course else 0)
+        given.append(int(stats.binom.ppf(open_uniform(words[c + 1]), offered, p_dose[c])) if offered else 0)
+    return given[0], given[1] if courses > 1 else 0, sum(given)
+
+
 def fisher_p_scipy(x1: int, n1: int, x2: int, n2: int, alternative: str) -> float:
     return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative=alternative).pvalue)

@@ -197,10 +197,76 @@ def test_console_script_and_module_entry_points(tmp_path, example_scenario, root
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("name", ["tki_vs_bev", "cho2009_retrospective", "selected_after_washout"])
+@pytest.mark.parametrize("name", ["tki_vs_bev", "cho2009_retrospective", "selected_after_washout", "washout_effect"])
 def test_shipped_scenarios_run_and_agree(capsys, tmp_path, root, name):
     code, out, err = invoke(capsys, "run", str(root / "scenarios" / f"{name}.yaml"), "--json",
                             "--out", str(tmp_path), "--trials", "4000")
     assert code == 0, err
     summary = json.loads(out)
     assert summary["agrees"] is True and summary["scenario"] == name
+
+
+def test_analyze_values_wilcoxon_matches_scipy(capsys):
+    from scipy import stats
+
+    tki, bev = [15, 12, 20, 9, 14, 16, 22, 1], [20, 25, 17, 22, 19]
+    code, out, err = invoke(capsys, "analyze", "--values", "prior_tki=" + ",".join(map(str, tki)),
+                            "--values", "prior_bev=" + ",".join(map(str, bev)), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["groups"] == [] and [s["name"] for s in report["samples"]] == ["prior_tki", "prior_bev"]
+    comparison = report["comparisons"][0]
+    assert comparison["test"] == "wilcoxon" and comparison["groups"] == ["prior_tki", "prior_bev"]
+    for alternative, p in comparison["p_values"].items():
+        ref = stats.mannwhitneyu(tki, bev, alternative=alternative, method="asymptotic").pvalue
+        assert p == pytest.approx(ref, abs=1e-12)
+    assert comparison["statistic"] == stats.mannwhitneyu(tki, bev).statistic
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--values", "a=1,x"], r"--values a: got '1,x'"),
+    (["--values", "a"], r"--values: got 'a'"),
+    (["--values", "a=1,2", "--values", "b=2,3", "--wilcoxon-method", "exact"], r"without ties"),
+    ([], r"at least one --group"),
+])
+def test_analyze_bad_values(capsys, args, pattern):
+    import re
+    code, _, err = invoke(capsys, "analyze", *args)
+    assert code == 2 and re.search(pattern, err) and "Traceback" not in err
+
+
+WASHOUT_TEST_ERRORS = {
+    "wilcoxon on a binary endpoint": ({"compare": "cardiac_event", "groups": ["prior_tki", "prior_bev"],
+                                       "test": "wilcoxon"}, r"analyses\[2\]\.compare: got 'cardiac_event'"),
+    "fisher on doses": ({"compare": "doses_total", "groups": ["prior_tki", "prior_bev"]},
+                        r"analyses\[2\]\.compare: got 'doses_total'; expected a binary endpoint"),
+    "doses without a dose model": ({"compare": "doses_total", "groups": ["prior_tki", "prior_bev"],
+                                    "test": "wilcoxon"}, r"add groups\.prior_tki\.doses"),
+    "one-sided logistic": ({"compare": "cardiac_event", "groups": ["prior_tki"], "test": "logistic_lrt",
+                            "alternative": "less"}, r"analyses\[2\]\.alternative: got 'less'"),
+    "three groups between": ({"compare": "cardiac_event", "groups": ["prior_tki", "prior_bev", "x"]},
+                             r"analyses\[2\]\.groups: .*exactly two groups"),
+    "exact on doses": ({"compare": "washout_months", "groups": ["prior_tki", "prior_bev"], "test": "wilcoxon",
+                        "method": "exact", "by": "cardiac_event"}, r"analyses\[2\]\.method: got 'exact'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WASHOUT_TEST_ERRORS))
+def test_bad_washout_analyses(capsys, tmp_path, example_scenario, case):
+    import copy
+    import re
+
+    analysis, pattern = WASHOUT_TEST_ERRORS[case]
+    data = copy.deepcopy(example_scenario)
+    data["analyses"].append(analysis)
+    code, out, err = invoke(capsys, "run", str(_write(tmp_path, data)), "--out", str(tmp_path / "out"))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert re.search(pattern, err), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_yaml_merge_keys_are_supported(capsys, tmp_path, root):
+    code, out, err = invoke(capsys, "run", str(root / "scenarios" / "washout_effect.yaml"), "--trials", "200",
+                            "--json", "--out", str(tmp_path))
+    assert code == 0, err
+    assert json.loads(out)["scenario_spec"]["groups"]["tki_120"]["n"] == 120

@@ -88,3 +88,45 @@ def test_eligibility_rules_hold_for_every_patient():
     w, _e, _r, _d = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
                                          model.group_real, model.empirical)
     assert np.nanmin(w[:, 0, :]) == 1.84  # deferred patients are treated exactly at the minimum
+
+
+@pytest.mark.parametrize("dose_spec", [
+    {"per_course": 14, "courses": 2, "p_dose": 0.85},
+    {"per_course": 14, "courses": 2, "p_dose": [0.86, 0.3], "event_course": 2},
+    {"per_course": 5, "courses": 6, "p_dose": [0.9, 0.6, 0.5, 0.99, 0.1, 0.7], "event_course": 3},
+    {"per_course": 30, "courses": 1, "p_dose": 0.999},
+])
+def test_doses_match_naive_twin(dose_spec):
+    data = _scenario(copy.deepcopy(WASHOUTS["lognormal"]), RISKS["decay"], {"min_washout_months": 0})
+    data["groups"]["a"]["doses"] = dose_spec
+    data["analyses"].append({"estimate": "cardiac_event", "group": "a"})
+    data["analyses"].append({"compare": "doses_total", "groups": ["a", "b"], "test": "wilcoxon"})
+    data["groups"]["b"]["doses"] = {"p_dose": 0.5, "courses": 1}
+    model = build_patient_model(validate_scenario(data))
+    w, e, r, doses = cohort.simulate_patients(np.uint64(data["seed"]), np.uint64(0), 50, 4, model.group_int,
+                                              model.group_real, model.empirical)
+    for t in range(4):
+        for i in range(23):
+            expected = naive.doses(data, 50 + t, 0, i, bool(e[t, 0, i]))
+            assert tuple(doses[t, 0, i]) == expected, (t, i, bool(e[t, 0, i]))
+            if e[t, 0, i] and dose_spec.get("event_course", 1) == 1 and dose_spec["courses"] > 1:
+                assert doses[t, 0, i, 1] == 0  # an event in week 1 means no week 2
+    assert np.all(doses[:, 0, :23, 2] <= dose_spec["per_course"] * dose_spec["courses"])
+
+
+def test_doses_are_skipped_when_no_analysis_needs_them(example_scenario):
+    data = copy.deepcopy(example_scenario)
+    data["groups"]["prior_tki"]["doses"] = {"p_dose": 0.85}
+    model = build_patient_model(validate_scenario(data))
+    assert model.group_int[0, cohort.GI_SIMULATE_DOSES] == 0
+    data["analyses"].append({"estimate": "missed_week2", "group": "prior_tki"})
+    model = build_patient_model(validate_scenario(data))
+    assert model.group_int[0, cohort.GI_SIMULATE_DOSES] == 1
+
+
+@pytest.mark.parametrize("m,p", [(14, 0.85), (14, 0.2), (0, 0.5), (7, 0.0), (7, 1.0), (1000, 0.9999), (1000, 1e-4)])
+def test_binomial_quantile_matches_scipy(m, p):
+    from scipy import stats
+
+    for u in np.linspace(1e-9, 1 - 1e-9, 501):
+        assert cohort.binomial_quantile(u, m, p) == int(stats.binom.ppf(u, m, p)), u

@@ -159,6 +159,7 @@ class TrialTestSummary:
     method: Optional[str]
     by: Optional[str]
     split_washout_at: Optional[float]
+    n: tuple[int, ...]
     trials: int
     rejections: int
     undefined_trials: int
@@ -191,9 +192,22 @@ class TrialTestSummary:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(kind=self.kind, groups=list(self.groups), power=self.power, power_se=self.power_se,
-                    power_z=self.power_z, agrees=self.agrees)
+        data.update(kind=self.kind, groups=list(self.groups), n=list(self.n), power=self.power,
+                    power_se=self.power_se, power_z=self.power_z, agrees=self.agrees)
         return data
+
+    @property
+    def description(self) -> str:
+        who = " + ".join(f"{g} (n={n})" for g, n in zip(self.groups, self.n))
+        if self.test == "logistic_lrt":
+            return f"logistic LRT of {self.endpoint} on log washout, {who}"
+        if self.by is not None:
+            return f"Wilcoxon {self.alternative} of {self.endpoint} with vs without {self.by}, {who}"
+        if self.split_washout_at is not None:
+            return (f"Fisher {self.alternative} of {self.endpoint}, washout < {self.split_washout_at:g} vs >= "
+                    f"{self.split_washout_at:g} months, {who}")
+        return f"Wilcoxon {self.alternative} ({self.method}) of {self.endpoint}, " + " vs ".join(
+            f"{g} (n={n})" for g, n in zip(self.groups, self.n))
 
 
 def compare_from_histogram(analysis, n: tuple[int, int], true_rates: tuple[float, float],
