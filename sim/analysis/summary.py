@@ -43,8 +43,38 @@ def _z(estimate: float, exact: Optional[float], se: float) -> Optional[float]:
     return 0.0 if math.isclose(estimate, exact, abs_tol=1e-12) else math.inf
 
 
+class _Power:
+    """Power from a rejection count, with its Monte Carlo error and the check against the exact power."""
+
+    trials: int
+    rejections: int
+    exact_power: Optional[float]
+
+    @property
+    def power(self) -> float:
+        return self.rejections / self.trials
+
+    @property
+    def power_se(self) -> float:
+        return math.sqrt(self.power * (1.0 - self.power) / self.trials)
+
+    @property
+    def power_z(self) -> Optional[float]:
+        """(power - exact_power) / SE computed at the exact power; |z| <= 4 expected (None: no exact value)."""
+        if self.exact_power is None:
+            return None
+        se = math.sqrt(self.exact_power * (1.0 - self.exact_power) / self.trials)
+        return _z(self.power, self.exact_power, se)
+
+    @property
+    def agrees(self) -> bool:
+        """Within 4 SE of the exact power; vacuously true where no exact value exists."""
+        z = self.power_z
+        return z is None or abs(z) <= AGREEMENT_SE
+
+
 @dataclass(frozen=True)
-class CompareSummary:
+class CompareSummary(_Power):
     """Power of a two-group test: share of trials with p <= alpha."""
 
     id: str
@@ -60,25 +90,6 @@ class CompareSummary:
     exact_power: float
 
     kind = "compare"
-
-    @property
-    def power(self) -> float:
-        return self.rejections / self.trials
-
-    @property
-    def power_se(self) -> float:
-        return math.sqrt(self.power * (1.0 - self.power) / self.trials)
-
-    @property
-    def power_z(self) -> Optional[float]:
-        """(power - exact_power) / SE computed at the exact power; |z| <= 4 expected."""
-        se = math.sqrt(self.exact_power * (1.0 - self.exact_power) / self.trials)
-        return _z(self.power, self.exact_power, se)
-
-    @property
-    def agrees(self) -> bool:
-        z = self.power_z
-        return z is not None and abs(z) <= AGREEMENT_SE
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -141,7 +152,7 @@ class EstimateSummary:
 
 
 @dataclass(frozen=True)
-class TrialTestSummary:
+class TrialTestSummary(_Power):
     """Power of a test computed per trial on patient-level data (Wilcoxon, washout-effect tests).
 
     ``undefined_trials``: trials where the test could not be formed (an empty subgroup, all
@@ -168,27 +179,6 @@ class TrialTestSummary:
     exact_power: Optional[float]
 
     kind = "compare"
-
-    @property
-    def power(self) -> float:
-        return self.rejections / self.trials
-
-    @property
-    def power_se(self) -> float:
-        return math.sqrt(self.power * (1.0 - self.power) / self.trials)
-
-    @property
-    def power_z(self) -> Optional[float]:
-        if self.exact_power is None:
-            return None
-        se = math.sqrt(self.exact_power * (1.0 - self.exact_power) / self.trials)
-        return _z(self.power, self.exact_power, se)
-
-    @property
-    def agrees(self) -> bool:
-        """Within 4 SE of the exact power; vacuously true where no exact value exists."""
-        z = self.power_z
-        return z is None or abs(z) <= AGREEMENT_SE
 
     def to_dict(self) -> dict:
         data = asdict(self)
