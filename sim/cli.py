@@ -133,6 +133,11 @@ def analyze(groups: tuple[str, ...], level: float, as_json: bool) -> None:
         console.print(table)
 
 
+from .cli_design import size  # noqa: E402 - the design commands live in their own module
+
+cli.add_command(size)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point: domain errors become one line on stderr and a non-zero exit status."""
     try:

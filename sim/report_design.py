@@ -1,0 +1,187 @@
+"""Rendering of sizing for people: rich tables, progress, and the sizing plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from rich import box
+from rich.table import Table
+
+from .io import atomic_path
+from .sizing import SizingResult
+
+# Rows of the curve shown around the interesting sizes (the whole curve is in the CSV).
+_CONTEXT_ROWS = 2
+
+
+def _pct(value: Optional[float], digits: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _metric_text(result: SizingResult, value: Optional[float]) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if result.target.metric == "mean_width" else _pct(value, 1)
+
+
+def metric_label(result: SizingResult) -> str:
+    """The target metric in words: power, expected width, or P(width <= W)."""
+    if result.target.metric == "power":
+        return "power"
+    if result.target.metric == "mean_width":
+        return "expected width"
+    return f"P(width ≤ {result.target.width:g})"
+
+
+def _sizes_text(sizes) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sizes.items())
+
+
+def _varied_sizes(result: SizingResult, sizes) -> dict:
+    return {name: sizes[name] for name in result.vary}
+
+
+def ratio_text(result: SizingResult) -> str:
+    """How the varied groups follow the reference group, e.g. ``prior_tki (prior_bev 1:1)``."""
+    others = [name for name in result.vary if name != result.reference_group]
+    if not others:
+        return f"{result.reference_group} (other groups fixed)"
+    ratio = ":".join(str(result.allocation[name]) for name in result.vary)
+    return f"{result.reference_group} ({', '.join(others)} at {ratio}, rounded up)"
+
+
+def size_tables(result: SizingResult) -> list[Table]:
+    """The answer (first, stable, normal approximation) and the curve around it."""
+    metric_name = metric_label(result)
+    method = "exact enumeration" if result.method == "exact" else f"Monte Carlo, {result.trials:,} trials per size"
+    answer = Table(title=f"{result.scenario}: size for {result.analysis} — {result.target.describe()} ({method})",
+                   box=box.SIMPLE_HEAVY)
+    for column in ("", "n", "group sizes", "total", metric_name):
+        answer.add_column(column, justify="left" if column in ("", "group sizes") else "right")
+    rows = [("n_first: first size reaching it", result.n_first),
+            ("n_stable: reaching it from here on (recommended)", result.n_stable)]
+    for label, n in rows:
+        if n is None:
+            answer.add_row(label, "—", f"not reached in {result.size_range[0]}–{result.size_range[1]}", "—", "—")
+            continue
+        point = result.point(n)
+        value = point.value(result.target.metric)
+        if getattr(point, "power_se", None):
+            extra = f" ± {_pct(point.power_se, 2)}"
+        elif getattr(point, "mean_width_se", None) and result.target.metric == "mean_width":
+            extra = f" ± {point.mean_width_se:.4f}"
+        else:
+            extra = ""
+        answer.add_row(label, str(n), _sizes_text(_varied_sizes(result, point.sizes)), str(point.total_patients),
+                       _metric_text(result, value) + extra)
+    normal_label = ("normal approximation (z-test)" if result.kind == "compare"
+                    else "normal approximation (Wald)")
+    if result.target.assurance is None:
+        n = result.normal_n_first
+        if n is None:
+            answer.add_row(normal_label, "—", "not reached in the range", "—", "—")
+        else:
+            point = result.point(n)
+            normal_value = point.normal_power if result.kind == "compare" else point.normal_width
+            answer.add_row(normal_label, str(n), _sizes_text(_varied_sizes(result, point.sizes)),
+                           str(point.total_patients),
+                           f"claims {_metric_text(result, normal_value)}; exact "
+                           f"{_metric_text(result, point.value(result.target.metric))}")
+
+    curve = Table(title="the curve around those sizes (all sizes in the CSV)", box=box.SIMPLE)
+    has_se = result.method == "monte-carlo"
+    columns = ["n", "group sizes", metric_name] + (["± SE"] if has_se else []) + \
+        (["exact"] if has_se else []) + ["normal approx.", "target met"]
+    for column in columns:
+        curve.add_column(column, justify="left" if column == "group sizes" else "right")
+    marks = {n for n in (result.n_first, result.n_stable, result.normal_n_first) if n is not None}
+    shown = sorted({p.n for p in result.curve for m in marks if abs(p.n - m) <= _CONTEXT_ROWS}) or \
+        [p.n for p in result.curve[-2 * _CONTEXT_ROWS - 1:]]
+    for n in shown:
+        point = result.point(n)
+        value = point.value(result.target.metric)
+        cells = [str(n), _sizes_text(_varied_sizes(result, point.sizes)), _metric_text(result, value)]
+        if has_se:
+            se = point.power_se if result.kind == "compare" else (
+                point.mean_width_se if result.target.metric == "mean_width" else point.p_width_le_target_se)
+            exact = point.exact_power if result.kind == "compare" else (
+                point.exact_mean_width if result.target.metric == "mean_width" else point.exact_p_width_le_target)
+            cells += [_metric_text(result, se) if result.target.metric != "mean_width" else f"{se:.4f}",
+                      _metric_text(result, exact)]
+        normal = point.normal_power if result.kind == "compare" else point.normal_width
+        met = result.target.met_by(value)
+        cells += [_metric_text(result, normal) if result.target.assurance is None else "—",
+                  "[green]yes[/green]" if met else "[red]no[/red]"]
+        curve.add_row(*cells)
+    return [answer, curve]
+
+
+def recommendation(result: SizingResult) -> str:
+    """One paragraph: the size to plan for, and why n_stable rather than n_first."""
+    low, high = result.size_range
+    if result.n_stable is None:
+        if result.n_first is None:
+            return (f"[red]the target ({result.target.describe()}) is not reached anywhere in {low}–{high}[/red]; "
+                    f"widen --range")
+        return (f"[yellow]the target is reached at {result.n_first} but not held up to {high}[/yellow]; "
+                f"widen --range to find a stable size")
+    sizes = _sizes_text(_varied_sizes(result, result.sizes_stable))
+    text = (f"[bold]recommended: n_stable = {result.n_stable}[/bold] ({sizes}; "
+            f"{result.point(result.n_stable).total_patients} patients in the study). ")
+    if result.n_first == result.n_stable:
+        text += (f"Here n_first = n_stable: every size from {result.n_stable} to {high} reaches the target. ")
+    else:
+        text += (f"n_first = {result.n_first} reaches the target, but some larger sizes fall below it again: the "
+                 f"power of an exact test is a sawtooth in n, so a study that ends a few patients above "
+                 f"n_first could miss the target. ")
+    text += "The table recommends n_stable because it keeps the target for every larger size in the range."
+    if result.normal_n_first is not None and result.target.assurance is None and \
+            result.normal_n_first < result.n_stable:
+        text += (f" The normal approximation would claim {result.normal_n_first}, "
+                 f"which falls short: {_metric_text(result, result.value_at(result.normal_n_first))} exactly.")
+    return text
+
+
+def size_figure(result: SizingResult, path: Path) -> Path:
+    """The curve as a PNG: metric against size, target, n_first, n_stable and the normal approximation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    metric = result.target.metric
+    ns = [point.n for point in result.curve]
+    values = [point.value(metric) for point in result.curve]
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    label = "exact" if result.method == "exact" else "Monte Carlo"
+    ax.step(ns, values, where="mid", color="tab:blue", label=f"{metric_label(result)} ({label})")
+    if result.method == "monte-carlo":
+        se_name = {"power": "power_se", "mean_width": "mean_width_se",
+                   "p_width_le_target": "p_width_le_target_se"}[metric]
+        se = [getattr(point, se_name) for point in result.curve]
+        ax.fill_between(ns, [v - 2 * s for v, s in zip(values, se)], [v + 2 * s for v, s in zip(values, se)],
+                        step="mid", color="tab:blue", alpha=0.2, label="± 2 SE")
+        exact_name = {"power": "exact_power", "mean_width": "exact_mean_width",
+                      "p_width_le_target": "exact_p_width_le_target"}[metric]
+        ax.plot(ns, [getattr(point, exact_name) for point in result.curve], color="black", lw=0.8,
+                label="exact")
+    if result.target.assurance is None:
+        normal_name = "normal_power" if result.kind == "compare" else "normal_width"
+        ax.plot(ns, [getattr(point, normal_name) for point in result.curve], ls="--", color="tab:gray",
+                label="normal approximation")
+    ax.axhline(result.target.threshold, color="tab:red", lw=0.8, label=f"target {result.target.describe()}")
+    if result.n_first is not None:
+        ax.axvline(result.n_first, color="tab:orange", ls=":", label=f"n_first = {result.n_first}")
+    if result.n_stable is not None:
+        ax.axvline(result.n_stable, color="tab:green", label=f"n_stable = {result.n_stable} (recommended)")
+    ax.set_xlabel(f"patients in {ratio_text(result)}")
+    ax.set_ylabel(metric_label(result))
+    ax.set_title(f"{result.scenario}: {result.analysis}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
