@@ -133,9 +133,10 @@ def analyze(groups: tuple[str, ...], level: float, as_json: bool) -> None:
         console.print(table)
 
 
-from .cli_design import size  # noqa: E402 - the design commands live in their own module
+from .cli_design import size, sweep  # noqa: E402 - the design commands live in their own module
 
 cli.add_command(size)
+cli.add_command(sweep)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

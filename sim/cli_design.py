@@ -1,4 +1,5 @@
-"""``simtrial size``: a thin command over :mod:`sim.sizing`. No numerics here.
+"""``simtrial size`` and ``simtrial sweep``: thin commands over :mod:`sim.sizing`, :mod:`sim.sweep`
+and :mod:`sim.cluster`. No numerics here.
 
 Flag values are parsed here from text, so that a bad value gets the same one-line ``error: ...``
 and exit status 2 as a bad scenario (click's own messages span several lines).
@@ -104,3 +105,54 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         out.print(table)
     out.print(report_design.recommendation(result))
     out.print("wrote " + ", ".join(str(path) for path in written))
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--grid", "grid_path", type=click.Path(path_type=Path), metavar="GRID.yaml",
+              help="Dotted scenario paths to vary, as 'product' and/or 'zip' of value lists.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Writes DIR/<name>/<grid>/sweep.parquet, sweep.csv, sweep.json and points/.")
+@click.option("--resume", is_flag=True, help="Skip points whose result is already written.")
+@click.option("--scheduler", metavar="ADDRESS", help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786.")
+@click.option("--cluster", metavar="local|slurm", help="Start a Dask cluster: here (local) or through SLURM.")
+@click.option("--cluster-config", type=click.Path(path_type=Path), metavar="FILE",
+              help="SLURM settings (YAML) for --cluster slurm.")
+@click.option("--workers", metavar="N", help="Cores here, worker processes of a started cluster, or workers to "
+                                             "wait for with --scheduler.")
+@click.option("--trials", metavar="N", help="Override the scenario's number of virtual trials per point.")
+def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool, scheduler: Optional[str],
+          cluster: Optional[str], cluster_config: Optional[Path], workers: Optional[str],
+          trials: Optional[str]) -> None:
+    """Run SCENARIO at every point of a grid, here or on a Dask cluster, with identical results."""
+    from . import report_design
+    from .cluster import check_backend_options, open_backend
+    from .scenario import load_scenario
+    from .sweep import SweepFailed, failure_message, load_grid, plan_sweep, run_sweep, write_sweep_outputs
+
+    if grid_path is None:
+        raise UsageError("--grid: required; a YAML file with 'product' and/or 'zip' of dotted scenario paths")
+    backend_options = dict(scheduler=scheduler, cluster=cluster, cluster_config=cluster_config,
+                           workers=_int("--workers", workers))
+    check_backend_options(**backend_options)
+    trial_count = _int("--trials", trials)
+    spec = load_scenario(scenario, overrides={"trials": trial_count} if trial_count is not None else None)
+    grid = load_grid(grid_path)
+    points = plan_sweep(spec, grid)  # every point is valid before any work starts
+    destination = out_dir / spec.name / grid_path.stem
+    out, err = _consoles()
+    with open_backend(**backend_options) as backend:
+        for note in backend.notes:
+            err.print(f"note: {note}")
+        with report_design.point_progress(err, len(points), f"{spec.name} × {grid_path.stem}",
+                                          enabled=err.is_terminal) as advance:
+            result = run_sweep(points, destination, executor=backend.executor, resume=resume,
+                               on_point=lambda point, status: advance(status))
+    manifest = {"scenario": spec.name, "scenario_file": str(scenario), "grid_file": str(grid_path),
+                "grid": grid.to_dict(), "seed": spec.seed, "trials": spec.trials,
+                "backend": backend.description, "workers": backend.workers}
+    written = write_sweep_outputs(destination, result, manifest)
+    out.print(report_design.sweep_summary_table(result, backend.description))
+    out.print("wrote " + ", ".join(str(path) for path in written))
+    if result.failures:
+        raise SweepFailed(failure_message(result))

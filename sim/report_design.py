@@ -1,11 +1,14 @@
-"""Rendering of sizing for people: rich tables, progress, and the sizing plot."""
+"""Rendering of sizing and sweeps for people: rich tables, progress, and the sizing plot."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .io import atomic_path
@@ -185,3 +188,36 @@ def size_figure(result: SizingResult, path: Path) -> Path:
         fig.savefig(tmp, format="png")
     plt.close(fig)
     return path
+
+
+@contextlib.contextmanager
+def point_progress(console: Console, total: int, description: str,
+                   enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A progress bar of points done; the callback takes the point's status."""
+    if not enabled:
+        yield lambda status: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total, failed=0)
+
+        def advance(status: str) -> None:
+            if status == "failed":
+                progress.update(task, failed=progress.tasks[task].fields["failed"] + 1)
+            progress.advance(task, 1)
+
+        yield advance
+
+
+def sweep_summary_table(result, backend_description: str) -> Table:
+    """Counts of a finished sweep: points computed, reused, failed; time and throughput."""
+    table = Table(title=f"sweep on {backend_description}", box=box.SIMPLE_HEAVY)
+    for column in ("points", "computed now", "reused (--resume)", "failed", "time", "points / minute"):
+        table.add_column(column, justify="right")
+    minutes = result.elapsed_seconds / 60.0
+    rate = f"{len(result.computed) / minutes:.1f}" if result.computed and minutes > 0 else "—"
+    failed = f"[red]{len(result.failures)}[/red]" if result.failures else "0"
+    table.add_row(str(len(result.points)), str(len(result.computed)), str(len(result.skipped)), failed,
+                  f"{result.elapsed_seconds:.1f} s", rate)
+    return table
