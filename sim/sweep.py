@@ -24,6 +24,7 @@ finish.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import itertools
 import json
@@ -31,7 +32,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
 
 import pandas as pd
 
@@ -49,7 +50,8 @@ LEADING_RESULT_COLUMNS = ("analysis", "kind", "endpoint", "groups", "n", "trials
                           "exact_power", "mean_width", "mean_width_se", "exact_mean_width", "coverage",
                           "exact_coverage")
 
-PointStatus = str  # "skipped" (done in an earlier run), "done" or "failed"
+# What on_point is told: "skipped" (done in an earlier run, --resume), "done" or "failed".
+PointStatus = Literal["skipped", "done", "failed"]
 
 
 class SweepFailed(SimtrialError):
@@ -173,6 +175,11 @@ def _format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else str(value)
 
 
+def point_label(index: int, parameters: Sequence[tuple[str, Any]]) -> str:
+    """``point 3 (groups.prior_tki.n=40, ...)``: how messages name a point."""
+    return f"point {index} ({', '.join(f'{path}={_format_value(value)}' for path, value in parameters)})"
+
+
 @dataclass(frozen=True, eq=False)
 class SweepPoint:
     """One validated design point: what a worker needs to run it (small, picklable)."""
@@ -185,8 +192,7 @@ class SweepPoint:
 
     @property
     def label(self) -> str:
-        """``point 3 (groups.prior_tki.n=40, ...)`` for messages."""
-        return f"point {self.index} ({', '.join(f'{p}={_format_value(v)}' for p, v in self.parameters)})"
+        return point_label(self.index, self.parameters)
 
 
 def point_stream(scenario: Scenario) -> int:
@@ -237,9 +243,8 @@ def plan_sweep(scenario: Scenario, grid: Grid) -> tuple[SweepPoint, ...]:
     code = code_version()
     points = []
     for index, parameters in enumerate(grid.points()):
-        label = SweepPoint(index, tuple(parameters.items()), scenario, 0, "").label
-        source = f"{grid.source}: {label}"
-        data = json.loads(json.dumps(base))  # a deep copy of plain data
+        source = f"{grid.source}: {point_label(index, parameters.items())}"
+        data = copy.deepcopy(base)
         for dotted, value in parameters.items():
             problem = _missing_parent(data, dotted)
             if problem:
@@ -285,12 +290,16 @@ class PointFailure:
 
     @property
     def label(self) -> str:
-        return f"point {self.index} ({', '.join(f'{p}={_format_value(v)}' for p, v in self.parameters)})"
+        return point_label(self.index, self.parameters)
 
 
 @dataclass(frozen=True)
 class SweepResult:
-    """Every point's record (by key), the failures, and which points ran in this call."""
+    """Every finished point's results (by key), the failures, and which points ran in this call.
+
+    ``records[key]`` holds the point's ``stream`` and ``analyses``; its file ``points/<key>.json``
+    also holds the parameters, the validated scenario, seed and trials.
+    """
 
     points: tuple[SweepPoint, ...]
     records: Mapping[str, dict]
@@ -318,6 +327,11 @@ def _load_record(path: Path, key: str) -> Optional[dict]:
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("key") == key else None
+
+
+def _table_fields(record: dict) -> dict:
+    """The part of a point's record the sweep table uses (the full record stays in its file)."""
+    return {"key": record["key"], "stream": record["stream"], "analyses": record["analyses"]}
 
 
 def _remove_stale_temporaries(directory: Path) -> None:
@@ -382,7 +396,8 @@ def run_sweep(
     """
     directory = Path(directory)
     (directory / POINTS_DIR).mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(directory / POINTS_DIR)
+    for folder in (directory, directory / POINTS_DIR):
+        _remove_stale_temporaries(folder)
     started = time.perf_counter()
     notify = on_point or (lambda point, status: None)
     records: dict[str, dict] = {}
@@ -394,7 +409,7 @@ def run_sweep(
             continue  # the same scenario twice in a grid: run once, reported under every index
         record = _load_record(point_path(directory, point.key), point.key) if resume else None
         if record is not None:
-            records[point.key] = record
+            records[point.key] = _table_fields(record)
             skipped.append(point.key)
             notify(point, "skipped")
         else:
@@ -406,8 +421,8 @@ def run_sweep(
 
     def finish(point: SweepPoint, record: dict) -> None:
         io.write_json_atomic(point_path(directory, point.key), record)
-        # Keep the record as written (JSON-clean), so a resumed table equals a fresh one.
-        records[point.key] = json.loads(io.to_json(record))
+        # Keep what the table needs, as written (JSON-clean), so a resumed table equals a fresh one.
+        records[point.key] = _table_fields(json.loads(io.to_json(record)))
         computed.append(point.key)
         notify(point, "done")
 
