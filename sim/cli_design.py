@@ -60,9 +60,11 @@ def _consoles() -> tuple[Console, Console]:
               help="A group whose size varies (repeat; default the analysis' groups). Ratios are kept; "
                    "the first one's size is n.")
 @click.option("--range", "size_range", metavar="MIN:MAX", help="Sizes n of the first varied group [default: 2:200].")
-@click.option("--method", default="exact", show_default=True, metavar="exact|monte-carlo",
-              help="Exact enumeration, or the simulator with common random numbers across sizes.")
-@click.option("--trials", metavar="N", help="Virtual trials per size with --method monte-carlo (default: the scenario's).")
+@click.option("--method", default="auto", show_default=True, metavar="auto|exact|monte-carlo",
+              help="Exact enumeration, or the simulator with common random numbers across sizes; auto: "
+                   "exact where the model allows it.")
+@click.option("--trials", metavar="N",
+              help="Virtual trials per size when simulating (default: the scenario's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout and nothing else.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Writes DIR/<name>/size_<analysis>.csv, .png and .json.")
@@ -93,7 +95,7 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
     out, err = _consoles()
     sizes = request["size_range"][1] - request["size_range"][0] + 1
     with trial_progress(err, sizes, f"sizing {spec.name}",
-                        enabled=err.is_terminal and method == "monte-carlo") as advance:
+                        enabled=err.is_terminal and method != "exact") as advance:
         result = sizing.size_study(spec, analysis_id, on_size=lambda n: advance(1), **request)
     destination = out_dir / spec.name
     written = sizing.write_size_outputs(destination, result, scenario_file=str(scenario))

@@ -37,6 +37,29 @@ def metric_label(result: SizingResult) -> str:
     return f"P(width ≤ {result.target.width:g})"
 
 
+def _normal_values(result: SizingResult) -> Optional[list]:
+    """The normal approximation along the curve, or None where there is none to show."""
+    if result.target.assurance is not None:
+        return None  # it approximates the expected width, not P(width <= W)
+    name = "normal_power" if result.kind == "compare" else "normal_width"
+    values = [getattr(point, name) for point in result.curve]
+    return None if all(value is None for value in values) else values
+
+
+def _exact_name(result: SizingResult) -> str:
+    return {"power": "exact_power", "mean_width": "exact_mean_width",
+            "p_width_le_target": "exact_p_width_le_target"}[result.target.metric]
+
+
+def _se_name(result: SizingResult) -> str:
+    return {"power": "power_se", "mean_width": "mean_width_se",
+            "p_width_le_target": "p_width_le_target_se"}[result.target.metric]
+
+
+def _se_text(result: SizingResult, se: float) -> str:
+    return f"{se:.4f}" if result.target.metric == "mean_width" else _pct(se, 2)
+
+
 def _sizes_text(sizes) -> str:
     return ", ".join(f"{name} {n}" for name, n in sizes.items())
 
@@ -66,36 +89,33 @@ def size_tables(result: SizingResult) -> list[Table]:
             ("n_stable: reaching it from here on (recommended)", result.n_stable)]
     for label, n in rows:
         if n is None:
-            answer.add_row(label, "—", f"not reached in {result.size_range[0]}–{result.size_range[1]}", "—", "—")
+            low, high = result.size_range
+            answer.add_row(label, "—", f"not reached in {low}–{high}", "—", "—")
             continue
         point = result.point(n)
         value = point.value(result.target.metric)
-        if getattr(point, "power_se", None):
-            extra = f" ± {_pct(point.power_se, 2)}"
-        elif getattr(point, "mean_width_se", None) and result.target.metric == "mean_width":
-            extra = f" ± {point.mean_width_se:.4f}"
-        else:
-            extra = ""
+        se = point.value(_se_name(result))
+        extra = "" if se is None else f" ± {_se_text(result, se)}"
         answer.add_row(label, str(n), _sizes_text(_varied_sizes(result, point.sizes)), str(point.total_patients),
                        _metric_text(result, value) + extra)
-    normal_label = ("normal approximation (z-test)" if result.kind == "compare"
-                    else "normal approximation (Wald)")
-    if result.target.assurance is None:
+    normals = _normal_values(result)
+    if normals is not None:
+        label = "normal approximation (z-test)" if result.kind == "compare" else "normal approximation (Wald)"
         n = result.normal_n_first
         if n is None:
-            answer.add_row(normal_label, "—", "not reached in the range", "—", "—")
+            answer.add_row(label, "—", "not reached in the range", "—", "—")
         else:
             point = result.point(n)
-            normal_value = point.normal_power if result.kind == "compare" else point.normal_width
-            answer.add_row(normal_label, str(n), _sizes_text(_varied_sizes(result, point.sizes)),
-                           str(point.total_patients),
-                           f"claims {_metric_text(result, normal_value)}; exact "
+            normal_value = normals[result.curve.index(point)]
+            answer.add_row(label, str(n), _sizes_text(_varied_sizes(result, point.sizes)), str(point.total_patients),
+                           f"claims {_metric_text(result, normal_value)}; "
+                           f"{'exact' if result.method == 'exact' else 'simulated'} "
                            f"{_metric_text(result, point.value(result.target.metric))}")
 
     curve = Table(title="the curve around those sizes (all sizes in the CSV)", box=box.SIMPLE)
     has_se = result.method == "monte-carlo"
-    columns = ["n", "group sizes", metric_name] + (["± SE"] if has_se else []) + \
-        (["exact"] if has_se else []) + ["normal approx.", "target met"]
+    columns = ["n", "group sizes", metric_name] + (["± SE", "exact"] if has_se else []) + \
+        (["normal approx."] if normals is not None else []) + ["target met"]
     for column in columns:
         curve.add_column(column, justify="left" if column == "group sizes" else "right")
     marks = {n for n in (result.n_first, result.n_stable, result.normal_n_first) if n is not None}
@@ -106,16 +126,11 @@ def size_tables(result: SizingResult) -> list[Table]:
         value = point.value(result.target.metric)
         cells = [str(n), _sizes_text(_varied_sizes(result, point.sizes)), _metric_text(result, value)]
         if has_se:
-            se = point.power_se if result.kind == "compare" else (
-                point.mean_width_se if result.target.metric == "mean_width" else point.p_width_le_target_se)
-            exact = point.exact_power if result.kind == "compare" else (
-                point.exact_mean_width if result.target.metric == "mean_width" else point.exact_p_width_le_target)
-            cells += [_metric_text(result, se) if result.target.metric != "mean_width" else f"{se:.4f}",
-                      _metric_text(result, exact)]
-        normal = point.normal_power if result.kind == "compare" else point.normal_width
-        met = result.target.met_by(value)
-        cells += [_metric_text(result, normal) if result.target.assurance is None else "—",
-                  "[green]yes[/green]" if met else "[red]no[/red]"]
+            se = point.value(_se_name(result))
+            cells += [_se_text(result, se), _metric_text(result, point.value(_exact_name(result)))]
+        if normals is not None:
+            cells.append(_metric_text(result, normals[result.curve.index(point)]))
+        cells.append("[green]yes[/green]" if result.target.met_by(value) else "[red]no[/red]")
         curve.add_row(*cells)
     return [answer, curve]
 
@@ -135,14 +150,16 @@ def recommendation(result: SizingResult) -> str:
     if result.n_first == result.n_stable:
         text += (f"Here n_first = n_stable: every size from {result.n_stable} to {high} reaches the target. ")
     else:
-        text += (f"n_first = {result.n_first} reaches the target, but some larger sizes fall below it again: the "
-                 f"power of an exact test is a sawtooth in n, so a study that ends a few patients above "
-                 f"n_first could miss the target. ")
+        why = ("exact tests and intervals are discrete, so their power and widths are a sawtooth in n"
+               if result.method == "exact" else "the simulated curve is not monotone in n")
+        text += (f"n_first = {result.n_first} reaches the target, but some larger sizes fall below it again "
+                 f"({why}): a study that ends a few patients above n_first could miss the target. ")
     text += "The table recommends n_stable because it keeps the target for every larger size in the range."
-    if result.normal_n_first is not None and result.target.assurance is None and \
+    if _normal_values(result) is not None and result.normal_n_first is not None and \
             result.normal_n_first < result.n_stable:
-        text += (f" The normal approximation would claim {result.normal_n_first}, "
-                 f"which falls short: {_metric_text(result, result.value_at(result.normal_n_first))} exactly.")
+        text += (f" The normal approximation would claim {result.normal_n_first}, which falls short "
+                 f"({_metric_text(result, result.value_at(result.normal_n_first))} "
+                 f"{'exactly' if result.method == 'exact' else 'simulated'}).")
     return text
 
 
@@ -160,19 +177,15 @@ def size_figure(result: SizingResult, path: Path) -> Path:
     label = "exact" if result.method == "exact" else "Monte Carlo"
     ax.step(ns, values, where="mid", color="tab:blue", label=f"{metric_label(result)} ({label})")
     if result.method == "monte-carlo":
-        se_name = {"power": "power_se", "mean_width": "mean_width_se",
-                   "p_width_le_target": "p_width_le_target_se"}[metric]
-        se = [getattr(point, se_name) for point in result.curve]
+        se = [point.value(_se_name(result)) for point in result.curve]
         ax.fill_between(ns, [v - 2 * s for v, s in zip(values, se)], [v + 2 * s for v, s in zip(values, se)],
                         step="mid", color="tab:blue", alpha=0.2, label="± 2 SE")
-        exact_name = {"power": "exact_power", "mean_width": "exact_mean_width",
-                      "p_width_le_target": "exact_p_width_le_target"}[metric]
-        ax.plot(ns, [getattr(point, exact_name) for point in result.curve], color="black", lw=0.8,
-                label="exact")
-    if result.target.assurance is None:
-        normal_name = "normal_power" if result.kind == "compare" else "normal_width"
-        ax.plot(ns, [getattr(point, normal_name) for point in result.curve], ls="--", color="tab:gray",
-                label="normal approximation")
+        exact = [point.value(_exact_name(result)) for point in result.curve]
+        if all(value is not None for value in exact):
+            ax.plot(ns, exact, color="black", lw=0.8, label="exact")
+    normals = _normal_values(result)
+    if normals is not None:
+        ax.plot(ns, normals, ls="--", color="tab:gray", label="normal approximation")
     ax.axhline(result.target.threshold, color="tab:red", lw=0.8, label=f"target {result.target.describe()}")
     if result.n_first is not None:
         ax.axvline(result.n_first, color="tab:orange", ls=":", label=f"n_first = {result.n_first}")

@@ -5,13 +5,15 @@ The groups named by ``vary`` grow together, keeping the scenario's allocation ra
 patients in the scenario gets ``ceil(n * m / m_ref)``, so ``n = m_ref`` is the scenario itself
 and no group ever gets fewer patients than its share of the ratio.
 
-Exact by default. Patients are independent, so a group's event count is Binomial(n, p-bar)
-with p-bar = E[p(W)] (:func:`sim.model.marginal_rate`); power and interval properties follow
-by enumerating every outcome, for every size in the range. ``method="monte-carlo"`` runs the
-patient-level kernel instead, through the same runner as ``simtrial run``, with the same seed
+Exact where the model allows it (``method="auto"``, the default). Patients are independent, so a
+group's count of a binary endpoint is Binomial(n, p-bar) with p-bar = E[p(W)]
+(:func:`sim.model.marginal_rate`): the power of Fisher's test between two groups and the
+properties of an interval follow by enumerating every outcome, for every size in the range.
+Otherwise (tests computed per trial on patient-level data), and with ``method="monte-carlo"``,
+the patient-level kernel runs through the same runner as ``simtrial run``, with the same seed
 and stream at every size: trial t at size n+1 shares its first n patients of each group with
 trial t at size n (the counter is (trial, group << 32 | patient, draw)), so the curve uses
-common random numbers and is as smooth as the exact one allows.
+common random numbers and is as smooth as the Monte Carlo error allows.
 
 The power of an exact test is a sawtooth in n: discreteness makes it drop at some sizes above
 the first that reaches the target. :class:`SizingResult` therefore reports ``n_first`` (the
@@ -33,8 +35,8 @@ from .errors import ScenarioError, UsageError
 from .model import marginal_rate
 from .scenario import CompareAnalysis, EstimateAnalysis, Scenario, validate_scenario
 
-Method = Literal["exact", "monte-carlo"]
-METHODS = ("exact", "monte-carlo")
+Method = Literal["auto", "exact", "monte-carlo"]
+METHODS = ("auto", "exact", "monte-carlo")
 
 # Exact Fisher enumeration costs about n^3 per size (every table, each p-value by recurrence):
 # 0.05 s at 200 per group, 2.3 s at 800 on 2 cores. 500 keeps a full range near a minute.
@@ -89,9 +91,10 @@ class SizingTarget:
 class PowerPoint:
     """One size on a power curve.
 
-    ``power`` is the value the target is checked on: exact under ``method="exact"``, the
-    Monte Carlo estimate (with ``power_se``) under ``method="monte-carlo"``. ``exact_power``
-    is always the enumeration; ``normal_power`` is the normal-approximation formula, for contrast.
+    ``power`` is the value the target is checked on: exact when enumerated, else the Monte
+    Carlo estimate (with ``power_se``). ``exact_power`` is the enumeration (``None`` where the
+    model allows none); ``normal_power`` is the normal-approximation formula of a two-group
+    comparison of proportions, for contrast (``None`` for other tests).
     """
 
     n: int
@@ -99,8 +102,8 @@ class PowerPoint:
     total_patients: int
     power: float
     power_se: Optional[float]
-    exact_power: float
-    normal_power: float
+    exact_power: Optional[float]
+    normal_power: Optional[float]
 
     def value(self, metric: str) -> float:
         return getattr(self, metric)
@@ -115,7 +118,7 @@ class PowerPoint:
 class WidthPoint:
     """One size on an interval-width curve (one group's confidence interval).
 
-    ``mean_width`` and ``p_width_le_target`` are exact under ``method="exact"`` and Monte Carlo
+    ``mean_width`` and ``p_width_le_target`` are exact when enumerated and Monte Carlo
     estimates (with standard errors) otherwise; the ``exact_`` fields are always enumerations.
     ``normal_width`` is the Wald width 2 z sqrt(p (1 - p) / n) at the true rate, for contrast.
     """
@@ -159,7 +162,7 @@ class SizingResult:
     kind: str
     endpoint: str
     groups: tuple[str, ...]
-    true_rates: tuple[float, ...]
+    true_rates: Optional[tuple[float, ...]]
     target: SizingTarget
     method: str
     trials: Optional[int]
@@ -283,6 +286,19 @@ def first_and_stable(meets: Sequence[bool]) -> tuple[Optional[int], Optional[int
     return first, stable
 
 
+def exact_available(analysis) -> bool:
+    """Whether enumeration gives this analysis exactly: intervals, and Fisher between two groups.
+
+    Tests computed per trial on patient-level data (``per_trial_test``: rank tests, washout-effect
+    tests) have no enumeration here and are sized by simulation.
+    """
+    return analysis.kind == "estimate" or not getattr(analysis, "per_trial_test", False)
+
+
+def _normal_available(analysis) -> bool:
+    return analysis.kind == "compare" and exact_available(analysis)
+
+
 def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tuple[str, ...],
                    size_range: tuple[int, int], method: str, trials: Optional[int]) -> None:
     """One place for every check of a sizing request; one line per problem."""
@@ -318,6 +334,9 @@ def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tup
                          f"1 <= MIN <= MAX <= {MAX_SIZE}")
     if method not in METHODS:
         raise UsageError(f"method: got {method!r}; expected one of {', '.join(METHODS)}")
+    if method == "exact" and not exact_available(analysis):
+        raise UsageError(f"method: got 'exact'; analysis {analysis.analysis_id!r} is a test computed per trial "
+                         f"on patient-level data, with no exact enumeration: use auto or monte-carlo")
     if trials is not None and not (isinstance(trials, int) and trials >= 1):
         raise UsageError(f"trials: got {trials!r}; expected a whole number >= 1")
 
@@ -341,7 +360,7 @@ def size_study(
     assurance: Optional[float] = None,
     vary: Optional[Sequence[str]] = None,
     size_range: tuple[int, int] = DEFAULT_RANGE,
-    method: Method = "exact",
+    method: Method = "auto",
     trials: Optional[int] = None,
     executor=None,
     on_size: Optional[Callable[[int], None]] = None,
@@ -366,9 +385,10 @@ def size_study(
         reference group whose size the range runs over.
     size_range : (int, int)
         Sizes of the reference group, inclusive; 1 <= MIN <= MAX <= 500.
-    method : {"exact", "monte-carlo"}
+    method : {"auto", "exact", "monte-carlo"}
         ``exact`` enumerates every outcome; ``monte-carlo`` simulates ``trials`` virtual trials
-        per size with common random numbers and reports standard errors (exact values beside).
+        per size with common random numbers and reports standard errors (exact values beside,
+        where they exist); ``auto`` is ``exact`` where :func:`exact_available`, else ``monte-carlo``.
     trials : int, optional
         Virtual trials per size for ``monte-carlo`` (default: the scenario's).
     executor : concurrent.futures.Executor, optional
@@ -401,8 +421,11 @@ def size_study(
     vary_groups = tuple(dict.fromkeys(vary)) if vary else tuple(analysis.group_names)
     size_range = tuple(size_range)
     _check_request(scenario, analysis, target, vary_groups, size_range, method, trials)
+    if method == "auto":
+        method = "exact" if exact_available(analysis) else "monte-carlo"
+    # The binomial rates behind the exact and normal answers (None: no such answer here).
     rates = tuple(marginal_rate(scenario.groups[name], analysis.endpoint, scenario.eligibility)
-                  for name in analysis.group_names)
+                  for name in analysis.group_names) if exact_available(analysis) else None
     sizes_by_n = {n: scaled_sizes(scenario, vary_groups, n) for n in range(size_range[0], size_range[1] + 1)}
 
     if method == "exact":
@@ -414,7 +437,8 @@ def size_study(
     first, stable = first_and_stable([target.met_by(point.value(target.metric)) for point in curve])
     normal_metric = "normal_power" if analysis.kind == "compare" else "normal_width"
     normal_target = SizingTarget(power=target.power, width=target.width)
-    normal_first, _ = first_and_stable([normal_target.met_by(point.value(normal_metric)) for point in curve])
+    normal_first, _ = first_and_stable([point.value(normal_metric) is not None
+                                        and normal_target.met_by(point.value(normal_metric)) for point in curve])
     n_first = None if first is None else ns[first]
     n_stable = None if stable is None else ns[stable]
     return SizingResult(
@@ -471,7 +495,7 @@ def _probability(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
-def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates: tuple[float, ...],
+def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates: Optional[tuple[float, ...]],
                        sizes_by_n: dict[int, dict[str, int]], trials: Optional[int], executor,
                        on_size: Optional[Callable[[int], None]]) -> tuple[CurvePoint, ...]:
     # Imported here: the exact path needs no kernel launch.
@@ -491,9 +515,11 @@ def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates
         (summary,) = summarise(sized, plan, execute(plan, executor=executor))
         total = sum(sizes.values())
         if summary.kind == "compare":
-            n1, n2 = summary.n
-            normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
-                                                alternative=analysis.alternative)
+            normal = None
+            if _normal_available(analysis):
+                n1, n2 = summary.n
+                normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
+                                                    alternative=analysis.alternative)
             curve.append(PowerPoint(n, sizes, total, summary.power, summary.power_se, summary.exact_power, normal))
         else:
             share = summary.p_width_le_target
@@ -546,7 +572,7 @@ def write_size_outputs(directory, result: SizingResult, *, scenario_file: Option
         "scenario_file": scenario_file,
         "kind": result.kind,
         "groups": list(result.groups),
-        "true_rates": list(result.true_rates),
+        "true_rates": None if result.true_rates is None else list(result.true_rates),
         "vary": list(result.vary),
         "range": list(result.size_range),
         "method": result.method,

@@ -23,12 +23,11 @@ from sim.cluster import WORKER_ENVIRONMENT, slurm_options
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
 from sim.sweep import parse_grid, plan_sweep, run_sweep
-from sweep_faults import CrashOn
+from design_support import CrashOn, write_scenario
 
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "tki_vs_bev.yaml"
 # The scheduler gives up on a task after this many worker deaths (Dask's default is 3); 1 keeps
 # the test short: a single kill is survived, a point that kills twice fails.
 ALLOWED_FAILURES = 1
@@ -52,6 +51,11 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
     except ProcessLookupError:
         pass
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory):
+    return write_scenario(tmp_path_factory.mktemp("scenario"))
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +111,12 @@ GRID = {"zip": {"groups.prior_tki.n": [14, 22], "groups.prior_bev.n": [14, 22]},
         "product": {"groups.prior_tki.cardiac_event.p_early": [0.6, 0.8], "eligibility.min_washout_months": [0, 1.84]}}
 
 
-def test_sweep_on_dask_is_bit_identical_to_this_machine(capsys, tmp_path, scheduler_address):
+def test_sweep_on_dask_is_bit_identical_to_this_machine(capsys, tmp_path, scenario_file, scheduler_address):
     grid = _grid(tmp_path, GRID)
-    code, _, err = _invoke(capsys, "sweep", SCENARIO, "--grid", grid, "--out", tmp_path / "here", "--trials", 3000)
+    code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "here", "--trials", 3000)
     assert code == 0, err
-    code, out, err = _invoke(capsys, "sweep", SCENARIO, "--grid", grid, "--out", tmp_path / "dask", "--trials", 3000,
+    code, out, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "dask",
+                             "--trials", 3000,
                              "--scheduler", scheduler_address, "--workers", 2)
     assert code == 0, err
     assert "Dask scheduler" in out and "2 worker(s)" in out
@@ -122,13 +127,13 @@ def test_sweep_on_dask_is_bit_identical_to_this_machine(capsys, tmp_path, schedu
     assert json.loads((dask / "sweep.json").read_text())["backend"].startswith("Dask scheduler")
 
 
-def _points(trials, sizes):
-    scenario = load_scenario(SCENARIO, overrides={"trials": trials})
+def _points(scenario_file, trials, sizes):
+    scenario = load_scenario(scenario_file, overrides={"trials": trials})
     return plan_sweep(scenario, parse_grid({"product": {"groups.prior_tki.n": sizes}}))
 
 
-def test_killed_worker_is_replaced_and_its_point_rerun(tmp_path, scheduler_address):
-    points = _points(20000, [30, 31, 32, 33, 34, 35])
+def test_killed_worker_is_replaced_and_its_point_rerun(tmp_path, scenario_file, scheduler_address):
+    points = _points(scenario_file, 20000, [30, 31, 32, 33, 34, 35])
     reference = run_sweep(points, tmp_path / "here")
     with distributed.Client(scheduler_address, timeout=30) as client:
         client.wait_for_workers(2, timeout=60)
@@ -153,8 +158,8 @@ def test_killed_worker_is_replaced_and_its_point_rerun(tmp_path, scheduler_addre
         assert set(client.run(os.getpid).values()) != set(pids.values())  # a new worker process
 
 
-def test_point_that_keeps_killing_workers_fails_alone(tmp_path, scheduler_address):
-    points = _points(2000, [10, 11, 12, 13])
+def test_point_that_keeps_killing_workers_fails_alone(tmp_path, scenario_file, scheduler_address):
+    points = _points(scenario_file, 2000, [10, 11, 12, 13])
     with distributed.Client(scheduler_address, timeout=30) as client:
         client.wait_for_workers(2, timeout=60)
         result = run_sweep(points, tmp_path, executor=client.get_executor(pure=False),
@@ -166,21 +171,24 @@ def test_point_that_keeps_killing_workers_fails_alone(tmp_path, scheduler_addres
         client.wait_for_workers(2, timeout=120)  # the nannies restarted the workers
 
 
-def test_multi_threaded_workers_are_refused(capsys, tmp_path):
+def test_multi_threaded_workers_are_refused(capsys, tmp_path, scenario_file):
     """numba's workqueue layer aborts when two threads of a process call a parallel kernel."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster:
-        code, _, err = _invoke(capsys, "sweep", SCENARIO, "--grid", _grid(tmp_path, {"product": {"trials": [100]}}),
+    grid = _grid(tmp_path, {"product": {"trials": [100]}})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster:
+        code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid,
                                "--out", tmp_path / "out", "--scheduler", cluster.scheduler_address)
     assert code == 2 and "runs 2 threads; start workers with --nthreads 1" in err
     assert not list((tmp_path / "out").rglob("*.json"))
 
 
-def test_unreachable_scheduler(capsys, tmp_path):
+def test_unreachable_scheduler(capsys, tmp_path, scenario_file):
     import dask
 
+    grid = _grid(tmp_path, {"product": {"trials": [100]}})
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        code, _, err = _invoke(capsys, "sweep", SCENARIO, "--grid", _grid(tmp_path, {"product": {"trials": [100]}}),
-                               "--out", tmp_path / "out", "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
+        code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "out",
+                               "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
     assert code == 2 and err.startswith("error: --scheduler: cannot connect") and len(err.strip().splitlines()) == 1
 
 

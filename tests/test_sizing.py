@@ -204,6 +204,36 @@ def test_monte_carlo_estimate_agrees_with_exact():
         assert abs(point.mean_width - point.exact_mean_width) <= K_SE * point.mean_width_se + 1e-12, point
 
 
+def test_tests_without_enumeration_are_sized_by_simulation():
+    """A test computed per trial on patient-level data (here Fisher of short against long washouts
+    within one group) has no enumeration in sizing: ``auto`` simulates, ``exact`` is refused.
+    The runner knows this test's exact power, so the simulated curve is checked against it."""
+    from sim.scenario import CompareAnalysis
+
+    if not hasattr(CompareAnalysis, "per_trial_test"):
+        pytest.skip("this version of the scenario model has no per-trial tests")
+    from sim.errors import UsageError
+
+    scenario = validate_scenario({
+        "name": "split", "trials": 2000, "seed": 3,
+        "groups": {"prior_tki": {"n": 30, "washout_months": {"distribution": "lognormal", "median": 2.0,
+                                                             "sigma": 0.81},
+                                 "cardiac_event": {"model": "washout_decay", "p_early": 0.8, "p_late": 0.085,
+                                                   "half_life_months": 1.7355}}},
+        "analyses": [{"id": "split", "compare": "cardiac_event", "groups": ["prior_tki"], "split_washout_at": 2.0,
+                      "test": "fisher", "alternative": "greater"}],
+    })
+    result = size_study(scenario, "split", target_power=0.8, size_range=(40, 42))
+    assert result.method == "monte-carlo" and result.true_rates is None
+    for point in result.curve:
+        assert point.power_se > 0 and point.normal_power is None
+        if point.exact_power is not None:
+            se = math.sqrt(point.exact_power * (1 - point.exact_power) / 2000)
+            assert abs(point.power - point.exact_power) <= K_SE * se, point
+    with pytest.raises(UsageError, match="no exact enumeration"):
+        size_study(scenario, "split", target_power=0.8, size_range=(40, 42), method="exact")
+
+
 # --------------------------------------------------------------------------- the command
 
 
@@ -277,6 +307,7 @@ def test_size_monte_carlo_command(capsys, tmp_path, root_dir):
     (["--analysis", "1", "--target-power", "0.8"], r"is an estimate: give a target width"),
     (["--analysis", "nope", "--target-power", "0.8"], r"analysis 'nope' not found"),
     (["--analysis", "0", "--target-power", "0.8", "--method", "bootstrap"], r"method: got 'bootstrap'"),
+    (["--analysis", "0", "--target-power", "0.8", "--trials", "many"], r"--trials: got 'many'"),
 ])
 def test_size_bad_flags_one_line_nothing_written(capsys, tmp_path, root_dir, args, pattern):
     out_dir = tmp_path / "out"

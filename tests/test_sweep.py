@@ -21,10 +21,9 @@ from sim.runner import run_scenario
 from sim.scenario import load_scenario
 from sim.sweep import (load_grid, parse_grid, plan_sweep, point_stream, run_point, run_sweep,
                        sweep_table)
-from sweep_faults import RaiseOn, Recording
+from design_support import ANALYSES, RaiseOn, Recording, write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "tki_vs_bev.yaml"
 
 SMALL_GRID = {
     "zip": {"groups.prior_tki.n": [12, 20], "groups.prior_bev.n": [12, 20]},
@@ -32,8 +31,14 @@ SMALL_GRID = {
 }
 
 
-def _scenario(trials=1500):
-    return load_scenario(SCENARIO, overrides={"trials": trials})
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory):
+    return write_scenario(tmp_path_factory.mktemp("scenario"))
+
+
+@pytest.fixture
+def scenario(scenario_file):
+    return load_scenario(scenario_file, overrides={"trials": 1500})
 
 
 def _grid_file(tmp_path, grid, name="grid.yaml"):
@@ -70,8 +75,7 @@ def test_grid_points_zip_outer_product_inner():
     assert points[4] == {"b": 20, "c": 0.2, "a.x": 1, "a.y": "u"}
 
 
-def test_streams_follow_the_patient_model_and_keys_the_whole_point():
-    scenario = _scenario()
+def test_streams_follow_the_patient_model_and_keys_the_whole_point(scenario, scenario_file):
     points = plan_sweep(scenario, parse_grid({"product": {"analyses.0.alpha": [0.05, 0.1],
                                                           "groups.prior_tki.n": [20, 21]}}))
     by_parameters = {tuple(v for _, v in p.parameters): p for p in points}
@@ -80,14 +84,14 @@ def test_streams_follow_the_patient_model_and_keys_the_whole_point():
     assert by_parameters[(0.05, 20)].stream != by_parameters[(0.05, 21)].stream
     # ...but every field, the seed and the trials name the result.
     assert len({p.key for p in points}) == 4
-    longer = plan_sweep(load_scenario(SCENARIO, overrides={"trials": 3000}),
+    longer = plan_sweep(load_scenario(scenario_file, overrides={"trials": 3000}),
                         parse_grid({"product": {"analyses.0.alpha": [0.05]}}))[0]
     assert longer.key != plan_sweep(scenario, parse_grid({"product": {"analyses.0.alpha": [0.05]}}))[0].key
     assert points[0].stream == point_stream(points[0].scenario)
 
 
-def test_run_point_is_run_scenario_on_the_point_stream():
-    (point,) = plan_sweep(_scenario(), parse_grid({"product": {"groups.prior_tki.n": [15]}}))
+def test_run_point_is_run_scenario_on_the_point_stream(scenario):
+    (point,) = plan_sweep(scenario, parse_grid({"product": {"groups.prior_tki.n": [15]}}))
     record = run_point(point)
     reference = run_scenario(point.scenario, stream=point.stream)
     assert record["analyses"] == [summary.to_dict() for summary in reference.summaries]
@@ -122,10 +126,10 @@ BAD_GRIDS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_GRIDS))
-def test_bad_grid_rejected_before_any_work(capsys, tmp_path, case):
+def test_bad_grid_rejected_before_any_work(capsys, tmp_path, scenario_file, case):
     grid, pattern = BAD_GRIDS[case]
     out_dir = tmp_path / "out"
-    code, out, err = invoke(capsys, "sweep", SCENARIO, "--grid", _grid_file(tmp_path, grid), "--out", out_dir)
+    code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", _grid_file(tmp_path, grid), "--out", out_dir)
     lines = err.strip().splitlines()
     assert code == 2 and out == "" and len(lines) == 1 and lines[0].startswith("error: "), err
     assert re.search(pattern, lines[0]), lines[0]
@@ -141,29 +145,29 @@ def test_bad_grid_rejected_before_any_work(capsys, tmp_path, case):
     (["--workers", "two"], r"--workers: got 'two'"),
     (["--trials", "0"], r"trials: .*0"),
 ])
-def test_bad_sweep_flags(capsys, tmp_path, args, pattern):
-    code, out, err = invoke(capsys, "sweep", SCENARIO, "--grid", _grid_file(tmp_path, SMALL_GRID),
+def test_bad_sweep_flags(capsys, tmp_path, scenario_file, args, pattern):
+    code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", _grid_file(tmp_path, SMALL_GRID),
                             "--out", tmp_path / "out", *args)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), err
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_grid_flag(capsys, tmp_path):
-    code, _, err = invoke(capsys, "sweep", SCENARIO, "--out", tmp_path)
+def test_missing_grid_flag(capsys, tmp_path, scenario_file):
+    code, _, err = invoke(capsys, "sweep", scenario_file, "--out", tmp_path)
     assert code == 2 and err.startswith("error: --grid: required")
 
 
 # --------------------------------------------------------------------------- running here
 
 
-def test_sweep_command_writes_table_and_points(capsys, tmp_path):
+def test_sweep_command_writes_table_and_points(capsys, tmp_path, scenario_file):
     grid_path = _grid_file(tmp_path, SMALL_GRID, "small.yaml")
-    code, out, err = invoke(capsys, "sweep", SCENARIO, "--grid", grid_path, "--out", tmp_path, "--trials", 1500)
+    code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", grid_path, "--out", tmp_path, "--trials", 1500)
     assert code == 0, err
     folder = tmp_path / "tki_vs_bev" / "small"
     frame = pd.read_parquet(folder / "sweep.parquet")
-    assert len(frame) == 4 * 4  # points x analyses
+    assert len(frame) == 4 * ANALYSES  # points x analyses
     assert list(frame.columns[:5]) == ["point", "groups.prior_tki.n", "groups.prior_bev.n",
                                        "groups.prior_tki.cardiac_event.p_early", "analysis"]
     assert {"power", "power_se", "exact_power", "mean_width", "exact_mean_width"} <= set(frame.columns)
@@ -180,16 +184,16 @@ def test_sweep_command_writes_table_and_points(capsys, tmp_path):
     assert "points / minute" in out
 
 
-def test_results_do_not_depend_on_order(tmp_path):
-    points = plan_sweep(_scenario(), parse_grid(SMALL_GRID))
+def test_results_do_not_depend_on_order(tmp_path, scenario):
+    points = plan_sweep(scenario, parse_grid(SMALL_GRID))
     forward = run_sweep(points, tmp_path / "forward")
     backward = run_sweep(list(points)[::-1], tmp_path / "backward")
     assert _files(tmp_path / "forward") == _files(tmp_path / "backward")
     pd.testing.assert_frame_equal(forward.table(), backward.table())
 
 
-def test_failed_point_reported_while_others_finish(tmp_path):
-    points = plan_sweep(_scenario(), parse_grid(SMALL_GRID))
+def test_failed_point_reported_while_others_finish(tmp_path, scenario):
+    points = plan_sweep(scenario, parse_grid(SMALL_GRID))
     result = run_sweep(points, tmp_path, compute=RaiseOn("groups.prior_tki.n", 20))
     assert [failure.index for failure in result.failures] == [2, 3]
     assert "RuntimeError: injected failure" in result.failures[0].error
@@ -198,10 +202,10 @@ def test_failed_point_reported_while_others_finish(tmp_path):
     assert resumed.complete and len(resumed.computed) == 2 and len(resumed.skipped) == 2
 
 
-def test_sweep_command_lists_failures_and_exits_non_zero(capsys, tmp_path, monkeypatch):
+def test_sweep_command_lists_failures_and_exits_non_zero(capsys, tmp_path, scenario_file, monkeypatch):
     monkeypatch.setattr(sim.sweep, "run_sweep",
                         functools.partial(sim.sweep.run_sweep, compute=RaiseOn("groups.prior_tki.n", 12)))
-    code, out, err = invoke(capsys, "sweep", SCENARIO, "--grid", _grid_file(tmp_path, SMALL_GRID, "small.yaml"),
+    code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", _grid_file(tmp_path, SMALL_GRID, "small.yaml"),
                             "--out", tmp_path, "--trials", 500)
     lines = err.strip().splitlines()
     assert code == 1
@@ -213,10 +217,11 @@ def test_sweep_command_lists_failures_and_exits_non_zero(capsys, tmp_path, monke
     assert len(json.loads((folder / "sweep.json").read_text())["failures"]) == 2
 
 
-def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
+def test_interrupted_sweep_resumes_without_recomputing(tmp_path, scenario_file):
     """KeyboardInterrupt after 3 points: those 3 files are complete, nothing partial remains, and
     the resumed run computes exactly the other points, once each."""
-    points = plan_sweep(_scenario(trials=800), parse_grid({"product": {"groups.prior_tki.n": [10, 11, 12, 13, 14, 15]}}))
+    points = plan_sweep(load_scenario(scenario_file, overrides={"trials": 800}),
+                        parse_grid({"product": {"groups.prior_tki.n": [10, 11, 12, 13, 14, 15]}}))
     first = Recording()
     finished = []
 
@@ -244,12 +249,12 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
     assert _files(tmp_path / "points") == _files(tmp_path / "fresh" / "points")
 
 
-def test_ctrl_c_on_the_command_then_resume(capsys, tmp_path):
+def test_ctrl_c_on_the_command_then_resume(capsys, tmp_path, scenario_file):
     """The real command, interrupted by SIGINT once two points are written, then resumed."""
     grid_path = _grid_file(tmp_path, {"product": {"groups.prior_tki.n": [30, 31, 32, 33, 34, 35]}}, "g.yaml")
     folder = tmp_path / "tki_vs_bev" / "g" / "points"
-    command = [sys.executable, "-m", "sim", "sweep", str(SCENARIO), "--grid", str(grid_path), "--out", str(tmp_path),
-               "--trials", "20000"]
+    command = [sys.executable, "-m", "sim", "sweep", str(scenario_file), "--grid", str(grid_path),
+               "--out", str(tmp_path), "--trials", "20000"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -268,23 +273,23 @@ def test_ctrl_c_on_the_command_then_resume(capsys, tmp_path):
     assert 2 <= len(done) < 6
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
     assert not (folder.parent / "sweep.parquet").exists()
-    code, _, err = invoke(capsys, "sweep", SCENARIO, "--grid", grid_path, "--out", tmp_path, "--trials", 20000,
+    code, _, err = invoke(capsys, "sweep", scenario_file, "--grid", grid_path, "--out", tmp_path, "--trials", 20000,
                           "--resume")
     assert code == 0, err
     manifest = json.loads((folder.parent / "sweep.json").read_text())
     assert (manifest["skipped"], manifest["computed"]) == (len(done), 6 - len(done))
-    assert len(pd.read_parquet(folder.parent / "sweep.parquet")) == 6 * 4
+    assert len(pd.read_parquet(folder.parent / "sweep.parquet")) == 6 * ANALYSES
 
 
 def test_grid_file_of_the_example_is_valid():
     grid = load_grid(ROOT / "scenarios" / "grids" / "tki_sensitivity.yaml")
-    points = plan_sweep(load_scenario(SCENARIO), grid)
+    points = plan_sweep(load_scenario(ROOT / "scenarios" / "tki_vs_bev.yaml"), grid)
     assert len(points) == 16 and len({p.key for p in points}) == 16
     assert grid.parameters[:2] == ("groups.prior_tki.n", "groups.prior_bev.n")
 
 
-def test_sweep_table_parameter_columns_hold_one_type():
-    points = plan_sweep(_scenario(), parse_grid({"product": {"groups.prior_tki.washout_months": [
+def test_sweep_table_parameter_columns_hold_one_type(scenario):
+    points = plan_sweep(scenario, parse_grid({"product": {"groups.prior_tki.washout_months": [
         {"distribution": "fixed", "value": 1.0}, {"distribution": "lognormal", "median": 2.0, "sigma": 0.8}]}}))
     result_records = {p.key: run_point(p) for p in points}
     frame = sweep_table(points, json.loads(json.dumps(result_records)))
@@ -292,6 +297,6 @@ def test_sweep_table_parameter_columns_hold_one_type():
     frame.to_parquet(Path(os.devnull), engine="pyarrow")  # one type per column: Parquet accepts it
 
 
-def test_scenario_error_type():
+def test_scenario_error_type(scenario):
     with pytest.raises(ScenarioError):
-        plan_sweep(_scenario(), parse_grid({"product": {"groups.prior_tki.n": [-1]}}))
+        plan_sweep(scenario, parse_grid({"product": {"groups.prior_tki.n": [-1]}}))
