@@ -234,7 +234,7 @@ def normal_approximation_power(n1: int, p1: float, n2: int, p2: float, *, alpha:
     Examples
     --------
     >>> round(normal_approximation_power(28, 0.40, 28, 0.085), 3)
-    0.804
+    0.802
     """
     z = stats.norm.isf(alpha / 2 if alternative == "two-sided" else alpha)
     delta = {"two-sided": abs(p1 - p2), "greater": p1 - p2, "less": p2 - p1}[alternative]
