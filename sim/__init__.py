@@ -17,6 +17,9 @@ from .analysis import (  # noqa: E402
 from .errors import ScenarioError, SimtrialError  # noqa: E402
 from .runner import RunResult, run_scenario  # noqa: E402
 from .scenario import Scenario, load_scenario, validate_scenario  # noqa: E402
+from .sizing import SizingResult, size_study  # noqa: E402
+
+# Sweeps (sim.sweep, sim.cluster) import pandas and Dask: import them from their modules.
 
 __all__ = [
     "ConfidenceInterval",
@@ -24,6 +27,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SizingResult",
     "SimtrialError",
     "__version__",
     "binomial_interval",
@@ -33,5 +37,6 @@ __all__ = [
     "fisher_p_value_table",
     "load_scenario",
     "run_scenario",
+    "size_study",
     "validate_scenario",
 ]

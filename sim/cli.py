@@ -170,6 +170,12 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
         console.print(table)
 
 
+from .cli_design import size, sweep  # noqa: E402 - the design commands live in their own module
+
+cli.add_command(size)
+cli.add_command(sweep)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point: domain errors become one line on stderr and a non-zero exit status."""
     try:

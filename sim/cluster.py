@@ -1,0 +1,246 @@
+"""Where a sweep runs: this process (default), or a Dask cluster's workers.
+
+:func:`open_backend` yields an :class:`Backend` whose ``executor`` is handed to
+:func:`sim.sweep.run_sweep`: ``None`` for this machine, a Dask ``client.get_executor()``
+otherwise. Nothing else in the package knows about Dask.
+
+Facts that shape the set-up:
+
+- Dask's nanny does not set ``NUMBA_NUM_THREADS`` (it sets ``OMP_NUM_THREADS`` and friends
+  only), so workers we start get ``NUMBA_NUM_THREADS=1`` and there is one single-threaded worker
+  process per core; otherwise every worker would run numba on every core.
+- With numba's ``workqueue`` threading layer, two threads of one process calling a parallel
+  kernel abort the process: workers must have one thread each. We refuse workers with more.
+- The scheduler unpickles tasks, so ``sim`` must be importable where the scheduler runs.
+- The scheduler hands each single-threaded worker one task at a time (``worker-saturation``
+  1.0), so a worker that dies takes only the point it was running with it; Dask re-runs that
+  point elsewhere and gives up on it (``KilledWorker``) after ``allowed-failures`` deaths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Optional
+
+from .errors import ScenarioError, UsageError
+
+WORKER_ENVIRONMENT = {"NUMBA_NUM_THREADS": "1"}
+SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
+CLUSTER_KINDS = ("local", "slurm")
+
+# Keys of a --cluster-config file, passed to dask_jobqueue.SLURMCluster (``jobs`` is ours: how many
+# SLURM jobs to keep running). ``processes`` is not among them: it is always ``cores``.
+SLURM_KEYS = {
+    "jobs": "SLURM jobs to keep running (default 1); lost jobs are resubmitted",
+    "cores": "cores per job; one single-threaded worker process per core",
+    "memory": "memory per job, e.g. 32GB",
+    "walltime": "time limit per job, e.g. '02:00:00'",
+    "queue": "partition (sbatch -p)",
+    "account": "account to charge (sbatch -A)",
+    "job_cpu": "sbatch --cpus-per-task, if it must differ from cores",
+    "job_mem": "sbatch --mem, if it must differ from memory",
+    "job_extra_directives": "extra #SBATCH lines, e.g. ['--exclusive']",
+    "job_script_prologue": "shell lines run before the workers start (module load, venv activation)",
+    "python": "the Python of the environment where simtrial is installed",
+    "local_directory": "scratch directory on the compute nodes",
+    "log_directory": "where SLURM writes the job logs",
+    "interface": "network interface of the nodes, e.g. ib0",
+    "death_timeout": "seconds a worker waits for the scheduler before exiting",
+    "worker_extra_args": "extra arguments of the dask worker command",
+    "scheduler_options": "options of the scheduler (in this process), e.g. {host: 10.0.0.1}",
+}
+
+
+@dataclass
+class Backend:
+    """An executor for :func:`sim.sweep.run_sweep` (None: this process) and what it is, in words."""
+
+    executor: Optional[Executor]
+    description: str
+    workers: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _dask():
+    try:
+        import dask
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise UsageError(f"Dask is not installed ({exc}); pip install 'dask[distributed]'") from None
+    return dask, Client
+
+
+def _check_workers(client, notes: list[str]) -> int:
+    """Refuse multi-threaded workers; note workers whose numba would use every core."""
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]  # all of them, not the first five
+    except TypeError:  # distributed before 2025 lists every worker and takes no n_workers
+        workers = client.scheduler_info()["workers"]
+    threaded = {address: info["nthreads"] for address, info in workers.items() if info["nthreads"] != 1}
+    if threaded:
+        address, nthreads = next(iter(threaded.items()))
+        raise UsageError(
+            f"worker {address} runs {nthreads} threads; start workers with --nthreads 1 (one process per "
+            f"core, NUMBA_NUM_THREADS=1): two threads calling a parallel numba kernel can abort the worker")
+    numba_threads = client.run(_numba_threads)
+    wide = sorted(address for address, count in numba_threads.items() if count != 1)
+    if wide:
+        notes.append(f"{len(wide)} worker(s) run numba on more than one thread (NUMBA_NUM_THREADS is not 1); "
+                     f"results are the same, but workers sharing a node compete for its cores")
+    return len(workers)
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def read_cluster_config(path) -> dict[str, Any]:
+    """A --cluster-config YAML file: a mapping of the keys in :data:`SLURM_KEYS`."""
+    from .scenario import read_yaml
+
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of SLURM settings ({', '.join(SLURM_KEYS)})")
+    return data
+
+
+def slurm_options(config: Mapping[str, Any], *, workers: Optional[int] = None,
+                  source: str = "cluster config") -> tuple[dict[str, Any], int]:
+    """Keyword arguments of ``dask_jobqueue.SLURMCluster`` and the number of jobs, from a config.
+
+    One single-threaded worker process per core (``processes = cores``) and ``NUMBA_NUM_THREADS=1``
+    exported before the workers start. ``workers`` (total worker processes) overrides ``jobs``:
+    jobs = ceil(workers / cores).
+    """
+    unknown = [key for key in config if key not in SLURM_KEYS]
+    if unknown:
+        hint = " (processes is always cores)" if unknown[0] == "processes" else ""
+        raise ScenarioError(f"{source}: {unknown[0]}: unknown setting{hint}; expected one of "
+                            f"{', '.join(SLURM_KEYS)}")
+    for key in ("jobs", "cores"):
+        value = config.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ScenarioError(f"{source}: {key}: got {value!r}; expected a whole number >= 1")
+    if "memory" not in config:
+        raise ScenarioError(f"{source}: memory: required field is missing (memory per job, e.g. 32GB)")
+    for key in ("job_extra_directives", "job_script_prologue", "worker_extra_args"):
+        if key in config and not (isinstance(config[key], list) and all(isinstance(v, str) for v in config[key])):
+            raise ScenarioError(f"{source}: {key}: got {config[key]!r}; expected a list of strings")
+    options = {key: value for key, value in config.items() if key != "jobs"}
+    cores = int(config.get("cores", 1))
+    options["cores"] = cores
+    options["processes"] = cores
+    exports = [f"export {name}={value}" for name, value in WORKER_ENVIRONMENT.items()]
+    options["job_script_prologue"] = [*config.get("job_script_prologue", []), *exports]
+    jobs = math.ceil(workers / cores) if workers else int(config.get("jobs", 1))
+    return options, jobs
+
+
+def check_backend_options(*, scheduler: Optional[str] = None, cluster: Optional[str] = None,
+                          cluster_config: Optional[os.PathLike] = None, workers: Optional[int] = None) -> None:
+    """Check the backend flags together, before any work (UsageError, one line)."""
+    if scheduler and cluster:
+        raise UsageError("--scheduler and --cluster: give one (a running cluster, or one to start)")
+    if cluster is not None and cluster not in CLUSTER_KINDS:
+        raise UsageError(f"--cluster: got {cluster!r}; expected one of {', '.join(CLUSTER_KINDS)}")
+    if cluster_config is not None and cluster != "slurm":
+        raise UsageError("--cluster-config: only used with --cluster slurm")
+    if cluster == "slurm" and cluster_config is None:
+        raise UsageError("--cluster slurm needs --cluster-config FILE (cores, memory, walltime, queue, ...)")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers: got {workers}; expected a whole number >= 1")
+    if cluster == "slurm":
+        slurm_options(read_cluster_config(cluster_config), workers=workers, source=str(cluster_config))
+
+
+@contextlib.contextmanager
+def open_backend(
+    *,
+    scheduler: Optional[str] = None,
+    cluster: Optional[str] = None,
+    cluster_config: Optional[os.PathLike] = None,
+    workers: Optional[int] = None,
+    connect_timeout: float = 60.0,
+) -> Iterator[Backend]:
+    """Yield the backend a sweep runs on, and shut down what was started when done.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``). Its workers must have one thread.
+    cluster : {"local", "slurm"}, optional
+        Start a Dask ``LocalCluster`` here, or SLURM jobs through dask-jobqueue (needs
+        ``cluster_config``, see :data:`SLURM_KEYS`).
+    cluster_config : path, optional
+        YAML settings of the SLURM cluster.
+    workers : int, optional
+        This machine: numba threads (default all cores). ``local``: worker processes (default one
+        per core). ``slurm``: worker processes in all (jobs = ceil(workers / cores)). ``scheduler``:
+        wait until this many workers are connected (default 1).
+    connect_timeout : float
+        Seconds to wait for the workers of a scheduler or a started cluster to connect.
+    """
+    check_backend_options(scheduler=scheduler, cluster=cluster, cluster_config=cluster_config, workers=workers)
+
+    if not scheduler and not cluster:
+        import numba
+
+        available = numba.config.NUMBA_NUM_THREADS
+        if workers is not None:
+            if workers > available:
+                raise UsageError(f"--workers: got {workers}; expected 1 to {available} on this machine "
+                                 f"(NUMBA_NUM_THREADS caps it)")
+            numba.set_num_threads(workers)
+        threads = numba.get_num_threads()
+        yield Backend(None, f"this machine, {threads} numba thread(s)", threads)
+        return
+
+    dask, Client = _dask()
+    with contextlib.ExitStack() as stack:
+        notes: list[str] = []
+        if scheduler:
+            try:
+                # Dask's own connect timeout (distributed.comm.timeouts.connect, 30 s by default).
+                client = stack.enter_context(Client(scheduler))
+            except OSError as exc:
+                raise UsageError(f"--scheduler: cannot connect to {scheduler} ({exc})") from None
+            try:
+                client.wait_for_workers(workers or 1, timeout=connect_timeout)
+            except TimeoutError:
+                raise UsageError(f"--scheduler: fewer than {workers or 1} worker(s) connected to {scheduler} "
+                                 f"within {connect_timeout:g} s") from None
+            count = _check_workers(client, notes)
+            description = f"Dask scheduler {scheduler}, {count} worker(s)"
+        elif cluster == "local":
+            from distributed import LocalCluster
+
+            count = workers or os.cpu_count() or 1
+            with dask.config.set(SCHEDULER_CONFIG):
+                local = stack.enter_context(LocalCluster(
+                    n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
+                    env=dict(WORKER_ENVIRONMENT)))
+            client = stack.enter_context(Client(local))
+            client.wait_for_workers(count, timeout=connect_timeout)
+            description = f"Dask LocalCluster, {count} worker process(es) of 1 thread"
+        else:
+            try:
+                from dask_jobqueue import SLURMCluster
+            except ImportError:
+                raise UsageError('--cluster slurm needs dask-jobqueue: pip install -e ".[slurm]"') from None
+            options, jobs = slurm_options(read_cluster_config(cluster_config), workers=workers,
+                                          source=str(cluster_config))
+            with dask.config.set(SCHEDULER_CONFIG):
+                slurm = stack.enter_context(SLURMCluster(**options))
+            # Adaptive with minimum = maximum keeps the jobs running: a job that ends or dies
+            # (walltime, node failure) is replaced.
+            slurm.adapt(minimum_jobs=jobs, maximum_jobs=jobs)
+            client = stack.enter_context(Client(slurm))
+            count = jobs * options["cores"]
+            description = f"SLURM through dask-jobqueue, {jobs} job(s) of {options['cores']} worker(s)"
+        yield Backend(client.get_executor(pure=False), description, count, notes)
