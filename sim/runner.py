@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import time
-from collections import deque
 from concurrent.futures import Executor, FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Union

@@ -72,3 +72,12 @@ def test_edit_to_a_helper_in_another_file_is_not_served_stale(tmp_path, root):
     assert edited != source
     helpers.write_text(edited)
     assert probe() == 100 * 50  # every patient has the event: the edit took effect
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_json_atomic(tmp_path / "s.json", {"x": 1})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644
