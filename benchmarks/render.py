@@ -28,7 +28,7 @@ def _si(value: Optional[float], unit: str = "") -> str:
         return "—"
     for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= factor:
-            return f"{value / factor:.3g} {prefix}{unit}".rstrip()
+            return f"{value / factor:.3g} {prefix} {unit}".rstrip()
     return f"{value:.3g} {unit}".rstrip()
 
 
@@ -146,18 +146,40 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
         ax.set_title("Throughput against patients per trial (all threads)", fontsize=9)
 
     ax = axes[1, 1]
-    for metric, label in (("peak_rss_bytes", "peak RSS of the process"),
-                          ("run_traced_peak_bytes", "peak of the run's allocations (tracemalloc)")):
-        points = [case for case in cases if case["section"] == "memory" and case.get("metric") == metric]
-        if points:
-            ax.semilogx([case["trials"] for case in points], [case["value"] for case in points], "o-", label=label)
+    # The process's peak RSS is hundreds of MB (interpreter, numpy, scipy, numba, loaded kernels);
+    # the run's own arrays are about a megabyte, so each gets its own axis.
+    memory = [case for case in cases if case["section"] == "memory"]
+    rss = [case for case in memory if case.get("metric") == "peak_rss_bytes"]
+    traced = [case for case in memory if case.get("metric") == "run_traced_peak_bytes"]
+    if rss:
+        ax.semilogx([case["trials"] for case in rss], [case["value"] for case in rss], "o-", color="tab:blue",
+                    label="peak RSS of the process (left)")
+        ax.set_ylim(bottom=0, top=1.3 * max(case["value"] for case in rss))
     ax.set_xlabel("trials")
-    ax.set_ylabel("MB")
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel("peak RSS (MB)")
+    if traced:
+        right = ax.twinx()
+        right.semilogx([case["trials"] for case in traced], [case["value"] for case in traced], "s--",
+                       color="tab:orange", label="peak of the run's allocations, tracemalloc (right)")
+        right.set_ylim(bottom=0, top=1.3 * max(case["value"] for case in traced))
+        right.set_ylabel("run's allocations (MB)")
+        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+        ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="lower right")
     ax.set_title("Peak memory against trials (fresh process per count)", fontsize=9)
-    ax.legend(fontsize=7)
 
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    """Every line as a Markdown table (the README's figures are pasted from this)."""
+    rows = ["| line | measured | baseline | baseline measured | ratio | target | |",
+            "|---|---:|---|---:|---:|---:|---|"]
+    for case in report["cases"]:
+        unit = case["unit"]
+        rows.append(f"| {case['name']} | {format_value(case['value'], unit, case)} | {case['baseline']} | "
+                    f"{format_value(case['baseline_value'], unit)} | {format_ratio(case['ratio'])} | "
+                    f"{(case['target'] or '').replace('>=', '≥').replace('<=', '≤')} | {case['verdict'] or ''} |")
+    return "\n".join(rows)

@@ -233,6 +233,7 @@ def kernel_lines(designs: list[Design], timings: dict[str, DesignTimings], cases
                  threads: list[int]) -> list[Line]:
     """Sections 1 and 2: the kernel against both loops, and the cached loop against the plain one."""
     lines: list[Line] = []
+    cached_lines: list[Line] = []
     all_threads = max(threads)
     for design in designs:
         record = timings[design.name]
@@ -260,7 +261,7 @@ def kernel_lines(designs: list[Design], timings: dict[str, DesignTimings], cases
                 baseline_value=cached_rate, baseline_trials_per_second=cached_rate, ratio=rate / cached_rate,
                 target=cases.targets.kernel_vs_cached_loop if k == all_threads else None, **common,
             ))
-        lines.append(Line(
+        cached_lines.append(Line(
             section="baselines", name=f"{CACHED_LOOP} · {design.name} vs {SCIPY_LOOP}", value=cached_rate,
             unit="trials/s", baseline=SCIPY_LOOP, baseline_value=scipy_rate, ratio=cached_rate / scipy_rate,
             patients_per_second=cached_rate * patients, trials_per_second=cached_rate,
@@ -272,7 +273,7 @@ def kernel_lines(designs: list[Design], timings: dict[str, DesignTimings], cases
                      **_power_check(record.cached_power, design.trials, exact),
                      "baseline_power": record.scipy_power},
         ))
-    return lines
+    return lines + cached_lines
 
 
 def floor_lines(designs: list[Design], timings: dict[str, DesignTimings], cases: BenchmarkCases,
@@ -347,7 +348,8 @@ def exact_lines(designs: list[Design], cases: BenchmarkCases, progress: Callable
         if full:
             check["scipy_power"] = scipy_power
         lines.append(Line(
-            section="exact", name=f"exact power · {design.name} ({n1} vs {n2})", value=seconds, unit="s",
+            section="exact", name=f"exact power · {design.name}" + (
+                "" if design.name == f"{n1} vs {n2}" else f" ({n1} vs {n2})"), value=seconds, unit="s",
             baseline=SCIPY_ENUMERATION + (" (extrapolated)" if not full else ""), baseline_value=baseline_seconds,
             ratio=baseline_seconds / seconds, target=cases.targets.exact_vs_scipy,
             details={"design": design.name, **check},

@@ -77,7 +77,7 @@ def test_every_line_of_the_issue_is_present(quick_run):
             assert f"kernel · {design.name} · {thread_text} vs scipy loop" in names
             assert f"kernel · {design.name} · {thread_text} vs cached loop" in names
         assert f"cached loop · {design.name} vs scipy loop" in names
-        assert any(name.startswith(f"exact power · {design.name} (") for name in names)
+        assert any(name.startswith(f"exact power · {design.name}") for name in names)
         assert any(name.startswith(f"kernel share of RNG floor · {design.name} ·") for name in names)
         if max(threads) > 1:
             assert f"threads · {design.name} · 1 → 2" in names
