@@ -9,7 +9,7 @@ random-number generation.
 
 One block per patient is exact for every washout distribution except gamma, whose rejection
 sampler draws a variable number of extra blocks; :func:`blocks_per_patient` refuses such designs
-rather than understate the floor.
+rather than understate the floor (the benchmark exits with one line).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from sim.errors import ScenarioError
 from sim.kernels import cohort
 from sim.kernels import distributions as kd
 from sim.kernels._jit import jit_parallel
@@ -49,10 +50,10 @@ def philox_floor(key0, key1, trial_start, n_trials, group_sizes):
 
 
 def blocks_per_patient(group_int: np.ndarray) -> int:
-    """Philox blocks the cohort kernel draws per patient for this model (1), or ValueError."""
+    """Philox blocks the cohort kernel draws per patient for this model (1), or ScenarioError."""
     washouts = group_int[:, cohort.GI_WASHOUT]
     if np.any(washouts == kd.WASHOUT_GAMMA):
-        raise ValueError("the RNG floor counts one Philox block per patient; gamma washouts draw a "
+        raise ScenarioError("the RNG floor counts one Philox block per patient; gamma washouts draw a "
                          "variable number (rejection sampling), so a design with one has no fixed floor")
     return 1
 

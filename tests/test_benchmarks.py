@@ -137,3 +137,22 @@ def test_quick_cases_are_a_subset_of_the_full_ones():
     assert [d.name for d in quick.designs] == [d.name for d in full.designs]
     assert max(full.scaling.trials) == 10**7 and min(full.scaling.trials) == 10**4
     assert max(full.scaling.memory_trials) == 10**7 and full.scaling.memory_reference_trials == 10**5
+
+
+def test_floor_refuses_gamma_washouts():
+    """Gamma washouts draw a variable number of blocks, so they have no fixed floor to compare with."""
+    from rng_floor import run_floor
+
+    from sim.errors import ScenarioError
+    from sim.runner import make_plan
+    from sim.scenario import validate_scenario
+
+    scenario = validate_scenario({
+        "name": "gamma", "trials": 10, "seed": 1,
+        "groups": {"a": {"n": 3, "washout_months": {"distribution": "gamma", "mean": 2.0, "shape": 1.5},
+                         "cardiac_event": {"p": 0.2}},
+                   "b": {"n": 3, "cardiac_event": {"p": 0.1}}},
+        "analyses": [{"compare": "cardiac_event", "groups": ["a", "b"]}],
+    })
+    with pytest.raises(ScenarioError, match="gamma"):
+        run_floor(make_plan(scenario), 0, 10)
