@@ -501,6 +501,7 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> list[Path]:
 @click.option("--quick", is_flag=True, help="Small counts: proves the harness works (CI); figures mean nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout and nothing else.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              metavar="DIR",
               help="Write DIR/bench/benchmark.json and benchmark.png.")
 def main(quick: bool, as_json: bool, out_dir: Path) -> None:
     """Time the kernel against the alternatives and report every figure as a ratio to its baseline."""
