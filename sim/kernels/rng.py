@@ -10,6 +10,9 @@ one against it bit for bit (numpy increments its counter before each block, so
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 from ._jit import jit
 
@@ -17,26 +20,39 @@ _M0 = np.uint64(0xD2E7470EE14C6C93)
 _M1 = np.uint64(0xCA5A826395121157)
 _W0 = np.uint64(0x9E3779B97F4A7C15)
 _W1 = np.uint64(0xBB67AE8584CAA73B)
-_LO32 = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
 _S12 = np.uint64(12)
 _TWO_M52 = 1.0 / 4503599627370496.0
+
+
+@intrinsic
+def _wide_multiply_u64(typingctx, a, b):
+    """(high, low) 64-bit halves of the exact 128-bit product of two uint64.
+
+    LLVM lowers a 128-bit multiply of zero-extended 64-bit operands to the CPU's widening
+    multiply (one ``mul``/``mulx`` on x86-64, ``umulh`` + ``mul`` on AArch64). numba has no
+    128-bit integer type, so this is the only way to reach it from nopython code. The portable
+    version it replaces (four 32-bit products and their carries) made a Philox block about a
+    third slower (16 against 12 ns on one core of the benchmark machine).
+    """
+    if a != types.uint64 or b != types.uint64:
+        return None
+    signature = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
+
+    def codegen(context, builder, sig, args):
+        u128 = ir.IntType(128)
+        u64 = ir.IntType(64)
+        product = builder.mul(builder.zext(args[0], u128), builder.zext(args[1], u128))
+        low = builder.trunc(product, u64)
+        high = builder.trunc(builder.lshr(product, ir.Constant(u128, 64)), u64)
+        return context.make_tuple(builder, sig.return_type, (high, low))
+
+    return signature, codegen
 
 
 @jit
 def mulhilo64(a: np.uint64, b: np.uint64):
     """High and low 64-bit halves of the 128-bit product a*b."""
-    a_lo = a & _LO32
-    a_hi = a >> _S32
-    b_lo = b & _LO32
-    b_hi = b >> _S32
-    lo_lo = a_lo * b_lo
-    hi_lo = a_hi * b_lo
-    lo_hi = a_lo * b_hi
-    hi_hi = a_hi * b_hi
-    cross = (lo_lo >> _S32) + (hi_lo & _LO32) + lo_hi
-    hi = hi_hi + (hi_lo >> _S32) + (cross >> _S32)
-    return hi, a * b
+    return _wide_multiply_u64(np.uint64(a), np.uint64(b))
 
 
 @jit
