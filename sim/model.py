@@ -86,6 +86,18 @@ def _groups_needing_doses(scenario: Scenario) -> set[str]:
     return needed
 
 
+def _groups_needing_washout(scenario: Scenario) -> set[str]:
+    """Groups whose washouts are used: by a washout-dependent risk, or by a per-trial test."""
+    needed = {name for name, group in scenario.groups.items()
+              if any(risk is not None and risk.uses_washout for risk in (group.cardiac_event, group.response))}
+    for analysis in scenario.analyses:
+        if analysis.kind == "compare" and (
+                analysis.endpoint == "washout_months" or analysis.test == "logistic_lrt"
+                or analysis.split_washout_at is not None):
+            needed.update(analysis.group_names)
+    return needed
+
+
 @dataclass(frozen=True, eq=False)
 class PatientModel:
     """Kernel inputs for one scenario (see :mod:`sim.kernels.cohort` for the layout)."""
@@ -110,10 +122,12 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
     empirical_parts: list[np.ndarray] = []
     offset = 0
     with_doses = _groups_needing_doses(scenario)
+    with_washout = _groups_needing_washout(scenario)
     for g, name in enumerate(names):
         group = scenario.groups[name]
         gi, gr = group_int[g], group_real[g]
         gi[cohort.GI_N] = group.n
+        gi[cohort.GI_DRAW_WASHOUT] = int(name in with_washout)
         window = washout_window(group, scenario.eligibility)
         gr[cohort.GR_LOWER], gr[cohort.GR_UPPER] = window.lower, window.upper
         gr[cohort.GR_DEFER_MIN] = window.defer_min

@@ -60,6 +60,12 @@ def jit(fn: F) -> F:
     return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True), fn)
 
 
+def jit_inline(fn: F) -> F:
+    """Per-patient helper inlined into its callers at numba IR level: LLVM does not inline a
+    function this large, and the call (with its array views) cost half the time per patient."""
+    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True, inline="always"), fn)
+
+
 def jit_parallel(fn: F) -> F:
     """Kernel parallel over trials with ``numba.prange``."""
     return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True, parallel=True), fn)

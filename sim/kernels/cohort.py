@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import jit, jit_parallel
+from ._jit import jit, jit_inline, jit_parallel
 from .distributions import WASHOUT_NONE, draw_washout, risk_probability
 from .fisher import fisher_p_value
 from .logistic import STATUS_DEGENERATE, STATUS_OK, chi2_1_sf, logistic_lrt
@@ -47,7 +47,8 @@ GI_DOSE_COURSES = 6
 GI_DOSE_PER_COURSE = 7
 GI_DOSE_EVENT_COURSE = 8  # 0-based course during which a cardiac event stops dosing
 GI_SIMULATE_DOSES = 9  # 0 skips the dose draws when no analysis needs them
-GROUP_INT_FIELDS = 10
+GI_DRAW_WASHOUT = 10  # 0 skips the washout draw when neither a risk nor an analysis uses it
+GROUP_INT_FIELDS = 11
 
 GR_WASHOUT_P0 = 0
 GR_WASHOUT_P1 = 1
@@ -164,16 +165,18 @@ def simulate_doses(key0, key1, trial, lane, gi, gr, event):
     return week1, week2, total
 
 
-@jit
-def simulate_patient(key0, key1, trial, group, patient, group_int, group_real, empirical):
+@jit_inline
+def simulate_patient(key0, key1, trial, group, patient, group_int, group_real, empirical, every_draw):
     """(washout_months, cardiac_event, response, doses_week1, doses_week2, doses_total) of one
-    patient; the model in one place. Doses are 0 unless the group simulates them."""
+    patient; the model in one place. Doses are 0 unless the group simulates them; the washout
+    is 0 unless the group has a distribution and something uses it (or ``every_draw``).
+    Skipping a draw changes no other draw: each has its own counter."""
     gi = group_int[group]
     gr = group_real[group]
     lane = (np.uint64(group) << _LANE_SHIFT) | np.uint64(patient)
     w0, _w1, w2, w3 = philox4x64(trial, lane, 0, 0, key0, key1)
     washout = 0.0
-    if gi[GI_WASHOUT] != WASHOUT_NONE:
+    if gi[GI_WASHOUT] != WASHOUT_NONE and (every_draw or gi[GI_DRAW_WASHOUT] != 0):
         washout = draw_washout(
             gi[GI_WASHOUT], gr[GR_WASHOUT_P0], gr[GR_WASHOUT_P1], gr[GR_U_LOW], gr[GR_U_HIGH],
             gr[GR_LOWER], gr[GR_UPPER], empirical[gi[GI_EMPIRICAL_START]:gi[GI_EMPIRICAL_STOP]],
@@ -210,7 +213,7 @@ def simulate_counts(key0, key1, trial_start, n_trials, group_int, group_real, em
             missed = 0
             for i in range(group_int[g, GI_N]):
                 _w, event, response, _d1, week2, _dt = simulate_patient(
-                    key0, key1, trial, g, i, group_int, group_real, empirical
+                    key0, key1, trial, g, i, group_int, group_real, empirical, False
                 )
                 events += event
                 responses += response
@@ -316,7 +319,7 @@ def simulate_trials(key0, key1, trial_start, n_trials, group_int, group_real, em
             missed = 0
             for i in range(group_int[g, GI_N]):
                 w, event, response, week1, week2, total = simulate_patient(
-                    key0, key1, trial, g, i, group_int, group_real, empirical
+                    key0, key1, trial, g, i, group_int, group_real, empirical, False
                 )
                 values[g, i, VALUE_WASHOUT] = w
                 values[g, i, VALUE_CARDIAC_EVENT] = event
@@ -361,7 +364,7 @@ def simulate_patients(key0, key1, trial_start, n_trials, group_int, group_real, 
         for g in range(n_groups):
             for i in range(group_int[g, GI_N]):
                 w, e, r, week1, week2, total = simulate_patient(
-                    key0, key1, trial, g, i, group_int, group_real, empirical
+                    key0, key1, trial, g, i, group_int, group_real, empirical, True
                 )
                 washout[t, g, i] = w
                 event[t, g, i] = e
