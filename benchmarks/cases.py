@@ -68,6 +68,10 @@ class ExactSettings(_Strict):
 
 class ScalingSettings(_Strict):
     scenario: str
+    # Keep only the analyses tallied from counts (Fisher between groups, intervals): the per-trial
+    # tests (Wilcoxon, washout split, logistic LRT) allocate per trial, which tracemalloc slows
+    # by orders of magnitude; their cost is in the kernel lines and the closing notes.
+    counts_only: bool = True
     trials: list[Count] = Field(min_length=1)
     repeats: Count
     repeat_below_trials: Count

@@ -1,4 +1,4 @@
-"""Peak memory of one run, measured in a fresh process: ``memory_probe.py SCENARIO TRIALS``.
+"""Peak memory of one run, measured in a fresh process: ``memory_probe.py SCENARIO TRIALS [OVERRIDES]``.
 
 ``benchmarks/run.py`` starts this once per trial count, so no measurement inherits another's heap,
 allocator state or high-water mark. It prints one JSON object:
@@ -61,12 +61,12 @@ def _ru_maxrss_bytes() -> int:
     return value if sys.platform == "darwin" else value * 1024
 
 
-def probe(scenario_path: str, trials: int) -> dict:
-    """Run ``trials`` trials of the scenario through the runner and report its memory."""
+def probe(scenario_path: str, trials: int, overrides: Optional[dict] = None) -> dict:
+    """Run ``trials`` trials of the scenario (with dotted-path ``overrides``) and report its memory."""
     from sim.runner import execute, make_plan, run_chunk
     from sim.scenario import load_scenario
 
-    plan = make_plan(load_scenario(scenario_path, overrides={"trials": trials}))
+    plan = make_plan(load_scenario(scenario_path, overrides={**(overrides or {}), "trials": trials}))
     run_chunk(plan, 0, 1)
     gc.collect()
 
@@ -99,10 +99,11 @@ def probe(scenario_path: str, trials: int) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: memory_probe.py SCENARIO TRIALS", file=sys.stderr)
+    if len(argv) not in (2, 3):
+        print("usage: memory_probe.py SCENARIO TRIALS [OVERRIDES_JSON]", file=sys.stderr)
         return 2
-    print(json.dumps(probe(argv[0], int(argv[1]))))
+    overrides = json.loads(argv[2]) if len(argv) == 3 else None
+    print(json.dumps(probe(argv[0], int(argv[1]), overrides)))
     return 0
 
 

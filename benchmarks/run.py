@@ -357,15 +357,26 @@ def exact_lines(designs: list[Design], cases: BenchmarkCases, progress: Callable
     return lines
 
 
+def scaling_overrides(settings) -> dict:
+    """Scenario overrides of the scaling and memory lines (see ``counts_only`` in cases.yaml)."""
+    if not settings.counts_only:
+        return {}
+    scenario = load_scenario(REPO_ROOT / settings.scenario)
+    kept = [a for a, spec in zip(scenario.to_dict()["analyses"], scenario.analyses)
+            if not (spec.kind == "compare" and spec.per_trial_test)]
+    return {"analyses": kept}
+
+
 def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[[str], None]) -> list[Line]:
     """Section 5: run time against trials and against patients per trial (all threads)."""
     lines: list[Line] = []
     settings = cases.scaling
-    scenario = load_scenario(REPO_ROOT / settings.scenario)
+    overrides = scaling_overrides(settings)
+    scenario = load_scenario(REPO_ROOT / settings.scenario, overrides=overrides)
     reference: Optional[float] = None
     for trials in settings.trials:
         progress(f"scaling: {scenario.name}, {trials:,} trials")
-        plan = make_plan(load_scenario(REPO_ROOT / settings.scenario, overrides={"trials": trials}))
+        plan = make_plan(load_scenario(REPO_ROOT / settings.scenario, overrides={**overrides, "trials": trials}))
         run_chunk(plan, 0, 2)
         repeats = settings.repeats if trials < settings.repeat_below_trials else 1
         seconds = min(timed(lambda: execute(plan))[0] for _ in range(repeats))
@@ -405,11 +416,13 @@ def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[
 def memory_lines(cases: BenchmarkCases, progress: Callable[[str], None]) -> list[Line]:
     """Section 5: peak memory against trials, one fresh process per trial count (memory_probe.py)."""
     settings = cases.scaling
+    overrides = json.dumps(scaling_overrides(settings))
     probes = {}
     for trials in settings.memory_trials:
         progress(f"peak memory: {trials:,} trials in a fresh process")
         completed = subprocess.run(
-            [sys.executable, str(BENCH_DIR / "memory_probe.py"), str(REPO_ROOT / settings.scenario), str(trials)],
+            [sys.executable, str(BENCH_DIR / "memory_probe.py"), str(REPO_ROOT / settings.scenario), str(trials),
+             overrides],
             capture_output=True, text=True, check=False,
         )
         if completed.returncode != 0:

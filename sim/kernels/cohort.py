@@ -100,6 +100,8 @@ TEST_INT_FIELDS = 8
 TR_SPLIT_AT = 0
 TEST_REAL_FIELDS = 1
 
+TRIALS_PER_BLOCK = 64
+
 # Draw index of the first dose block: far above any gamma rejection draw.
 DOSE_DRAW = np.uint64(1) << np.uint64(40)
 
@@ -310,37 +312,50 @@ def simulate_trials(key0, key1, trial_start, n_trials, group_int, group_real, em
     p_values = np.empty((n_trials, n_tests))
     status = np.zeros((n_trials, n_tests), dtype=np.int8)
     no_table = np.empty(0)
-    for t in prange(n_trials):
-        trial = np.uint64(trial_start + t)
+    # Scratch for patient-level values, allocated once per block of trials rather than per trial.
+    n_blocks = (n_trials + TRIALS_PER_BLOCK - 1) // TRIALS_PER_BLOCK
+    for block in prange(n_blocks):
         values = np.empty((n_groups, n_max, N_VALUES))
-        for g in range(n_groups):
-            events = 0
-            responses = 0
-            missed = 0
-            for i in range(group_int[g, GI_N]):
-                w, event, response, week1, week2, total = simulate_patient(
-                    key0, key1, trial, g, i, group_int, group_real, empirical, False
-                )
-                values[g, i, VALUE_WASHOUT] = w
-                values[g, i, VALUE_CARDIAC_EVENT] = event
-                values[g, i, VALUE_RESPONSE] = response
-                values[g, i, VALUE_DOSES_WEEK1] = week1
-                values[g, i, VALUE_DOSES_WEEK2] = week2
-                values[g, i, VALUE_DOSES_TOTAL] = total
-                values[g, i, VALUE_MISSED_WEEK2] = week2 == 0
-                events += event
-                responses += response
-                missed += week2 == 0
-            counts[t, g, ENDPOINT_CARDIAC_EVENT] = events
-            counts[t, g, ENDPOINT_RESPONSE] = responses
-            counts[t, g, ENDPOINT_MISSED_WEEK2] = missed
-        for a in range(n_tests):
-            row = tests_int[a, TI_EXACT_ROW]
-            table = exact_sf[row] if row >= 0 else no_table
-            p, code = run_trial_test(values, group_int, tests_int[a], tests_real[a, TR_SPLIT_AT], table)
-            p_values[t, a] = p
-            status[t, a] = code
+        for t in range(block * TRIALS_PER_BLOCK, min(n_trials, (block + 1) * TRIALS_PER_BLOCK)):
+            _simulate_one_trial(key0, key1, np.uint64(trial_start + t), group_int, group_real, empirical,
+                                tests_int, tests_real, exact_sf, no_table, values, counts[t], p_values[t],
+                                status[t])
     return counts, p_values, status
+
+
+@jit_inline
+def _simulate_one_trial(key0, key1, trial, group_int, group_real, empirical, tests_int, tests_real, exact_sf,
+                        no_table, values, counts, p_values, status):
+    """One trial of :func:`simulate_trials`: fills its rows of counts, p-values and status."""
+    n_groups = group_int.shape[0]
+    n_tests = tests_int.shape[0]
+    for g in range(n_groups):
+        events = 0
+        responses = 0
+        missed = 0
+        for i in range(group_int[g, GI_N]):
+            w, event, response, week1, week2, total = simulate_patient(
+                key0, key1, trial, g, i, group_int, group_real, empirical, False
+            )
+            values[g, i, VALUE_WASHOUT] = w
+            values[g, i, VALUE_CARDIAC_EVENT] = event
+            values[g, i, VALUE_RESPONSE] = response
+            values[g, i, VALUE_DOSES_WEEK1] = week1
+            values[g, i, VALUE_DOSES_WEEK2] = week2
+            values[g, i, VALUE_DOSES_TOTAL] = total
+            values[g, i, VALUE_MISSED_WEEK2] = week2 == 0
+            events += event
+            responses += response
+            missed += week2 == 0
+        counts[g, ENDPOINT_CARDIAC_EVENT] = events
+        counts[g, ENDPOINT_RESPONSE] = responses
+        counts[g, ENDPOINT_MISSED_WEEK2] = missed
+    for a in range(n_tests):
+        row = tests_int[a, TI_EXACT_ROW]
+        table = exact_sf[row] if row >= 0 else no_table
+        p, code = run_trial_test(values, group_int, tests_int[a], tests_real[a, TR_SPLIT_AT], table)
+        p_values[a] = p
+        status[a] = code
 
 
 @jit_parallel
