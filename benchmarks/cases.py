@@ -40,6 +40,9 @@ class DesignSpec(_Strict):
     trials: Count
     groups: Optional[dict[str, GroupSpec]] = None
     scenario: Optional[str] = None
+    # A scenario's count-based analyses only (Fisher between groups, intervals), i.e. the work the
+    # baselines do; false times every analysis, per-trial tests included.
+    counts_only: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> "DesignSpec":
@@ -176,6 +179,10 @@ def build_design(spec: DesignSpec, cases: BenchmarkCases) -> Design:
     """The scenario of a design, with the design's trial count."""
     if spec.scenario is not None:
         scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials})
+        if spec.counts_only:
+            kept = [data for data, analysis in zip(scenario.to_dict()["analyses"], scenario.analyses)
+                    if not (analysis.kind == "compare" and analysis.per_trial_test)]
+            scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials, "analyses": kept})
     else:
         # Scenario names are file-name safe: "15 vs 8" becomes "15_vs_8".
         name = "_".join(spec.name.split()) or "design"
