@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.cli import main
+from cli_support import invoke
 
 
-def invoke(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _write(tmp_path, data, name="scenario.yaml"):

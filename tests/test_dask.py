@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.cli import main
 from sim.cluster import WORKER_ENVIRONMENT, slurm_options
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
 from sim.sweep import parse_grid, plan_sweep, run_sweep
 from design_support import CrashOn, write_scenario
+from cli_support import invoke
 
 distributed = pytest.importorskip("distributed")
 
@@ -93,14 +93,6 @@ def _grid(tmp_path, grid):
     return path
 
 
-def _invoke(capsys, *args):
-    try:
-        main([str(arg) for arg in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _point_files(directory):
@@ -113,9 +105,9 @@ GRID = {"zip": {"groups.prior_tki.n": [14, 22], "groups.prior_bev.n": [14, 22]},
 
 def test_sweep_on_dask_is_bit_identical_to_this_machine(capsys, tmp_path, scenario_file, scheduler_address):
     grid = _grid(tmp_path, GRID)
-    code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "here", "--trials", 3000)
+    code, _, err = invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "here", "--trials", 3000)
     assert code == 0, err
-    code, out, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "dask",
+    code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "dask",
                              "--trials", 3000,
                              "--scheduler", scheduler_address, "--workers", 2)
     assert code == 0, err
@@ -176,7 +168,7 @@ def test_multi_threaded_workers_are_refused(capsys, tmp_path, scenario_file):
     grid = _grid(tmp_path, {"product": {"trials": [100]}})
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=":0") as cluster:
-        code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid,
+        code, _, err = invoke(capsys, "sweep", scenario_file, "--grid", grid,
                                "--out", tmp_path / "out", "--scheduler", cluster.scheduler_address)
     assert code == 2 and "runs 2 threads; start workers with --nthreads 1" in err
     assert not list((tmp_path / "out").rglob("*.json"))
@@ -187,7 +179,7 @@ def test_unreachable_scheduler(capsys, tmp_path, scenario_file):
 
     grid = _grid(tmp_path, {"product": {"trials": [100]}})
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        code, _, err = _invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "out",
+        code, _, err = invoke(capsys, "sweep", scenario_file, "--grid", grid, "--out", tmp_path / "out",
                                "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
     assert code == 2 and err.startswith("error: --scheduler: cannot connect") and len(err.strip().splitlines()) == 1
 

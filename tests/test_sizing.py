@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.cli import main
 from sim.runner import run_scenario
 from sim.scenario import load_scenario, validate_scenario
 from sim.sizing import first_and_stable, normal_approximation_power, scaled_sizes, size_study
+from cli_support import invoke
 
 K_SE = 4.0  # Monte Carlo checks: |estimate - exact| <= 4 standard errors (fails w.p. ~6e-5 each)
 
@@ -237,14 +237,6 @@ def test_tests_without_enumeration_are_sized_by_simulation():
 # --------------------------------------------------------------------------- the command
 
 
-def invoke(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import pytest
 import yaml
 
 import sim.sweep
-from sim.cli import main
 from sim.errors import ScenarioError
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
 from sim.sweep import (load_grid, parse_grid, plan_sweep, point_stream, run_point, run_sweep,
                        sweep_table)
 from design_support import ANALYSES, RaiseOn, Recording, write_scenario
+from cli_support import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,14 +47,6 @@ def _grid_file(tmp_path, grid, name="grid.yaml"):
     return path
 
 
-def invoke(capsys, *args):
-    try:
-        main([str(arg) for arg in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _files(directory):
