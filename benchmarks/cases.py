@@ -181,7 +181,7 @@ def build_design(spec: DesignSpec, cases: BenchmarkCases) -> Design:
         scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials})
         if spec.counts_only:
             kept = [data for data, analysis in zip(scenario.to_dict()["analyses"], scenario.analyses)
-                    if not (analysis.kind == "compare" and analysis.per_trial_test)]
+                    if not analysis.per_trial_test]
             scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials, "analyses": kept})
     else:
         # Scenario names are file-name safe: "15 vs 8" becomes "15_vs_8".

@@ -363,7 +363,7 @@ def scaling_overrides(settings) -> dict:
         return {}
     scenario = load_scenario(REPO_ROOT / settings.scenario)
     kept = [a for a, spec in zip(scenario.to_dict()["analyses"], scenario.analyses)
-            if not (spec.kind == "compare" and spec.per_trial_test)]
+            if not spec.per_trial_test]
     return {"analyses": kept}
 
 

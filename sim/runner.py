@@ -56,8 +56,6 @@ _VALUE_INDEX = {
     "doses_total": cohort.VALUE_DOSES_TOTAL,
     "missed_week2": cohort.VALUE_MISSED_WEEK2,
 }
-# Per-trial test tallies: [trials, rejections, undefined, separated, not converged].
-TEST_TALLY_FIELDS = ("trials", "rejections", "undefined", "separated", "not_converged")
 
 
 @dataclass(frozen=True)
@@ -106,10 +104,15 @@ class RunPlan:
         return math.ceil(self.trials / self.chunk_trials)
 
 
-def stream_id(description: object) -> int:
-    """A 64-bit Philox key word from a canonical description (JSON, sorted keys)."""
+def canonical_digest(description: object) -> bytes:
+    """SHA-256 of a description as canonical JSON (sorted keys, no spaces): equal data, equal digest."""
     text = json.dumps(description, sort_keys=True, separators=(",", ":"), default=str)
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    return hashlib.sha256(text.encode()).digest()
+
+
+def stream_id(description: object) -> int:
+    """A 64-bit Philox key word from a canonical description."""
+    return int.from_bytes(canonical_digest(description)[:8], "little")
 
 
 def default_chunk_trials(model: PatientModel) -> int:
@@ -118,13 +121,14 @@ def default_chunk_trials(model: PatientModel) -> int:
 
 
 def _trial_tests(scenario: Scenario, model: PatientModel) -> Optional[TrialTests]:
-    analyses = [a for a in scenario.analyses if a.kind == "compare" and a.per_trial_test]
+    analyses = [a for a in scenario.analyses if a.per_trial_test]
     if not analyses:
         return None
     tests_int = np.full((len(analyses), cohort.TEST_INT_FIELDS), -1, dtype=np.int64)
     tests_real = np.zeros((len(analyses), cohort.TEST_REAL_FIELDS))
     tables: list[np.ndarray] = []
-    for row, analysis in zip(tests_int, analyses):
+    for index, (row, analysis) in enumerate(zip(tests_int, analyses)):
+        tests_real[index, cohort.TR_SPLIT_AT] = analysis.split_washout_at or 0.0
         indices = [model.group_index(name) for name in analysis.group_names]
         if analysis.test == "wilcoxon":
             row[cohort.TI_KIND] = cohort.TEST_WILCOXON_BETWEEN if analysis.by is None else cohort.TEST_WILCOXON_BY
@@ -142,8 +146,6 @@ def _trial_tests(scenario: Scenario, model: PatientModel) -> Optional[TrialTests
         if analysis.method == "exact":
             row[cohort.TI_EXACT_ROW] = len(tables)
             tables.append(mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names)))
-    for index, analysis in enumerate(analyses):
-        tests_real[index, cohort.TR_SPLIT_AT] = analysis.split_washout_at or 0.0
     width = max((len(t) for t in tables), default=1)
     exact_sf = np.zeros((max(len(tables), 1), width))
     for index, table in enumerate(tables):
@@ -157,7 +159,7 @@ def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int
     model = build_patient_model(scenario)
     specs = []
     for analysis in scenario.analyses:
-        if analysis.kind == "compare" and analysis.per_trial_test:
+        if analysis.per_trial_test:
             continue
         groups = tuple(model.group_index(name) for name in analysis.group_names)
         sizes = tuple(model.group_size(name) for name in analysis.group_names)
@@ -197,6 +199,7 @@ def tally_counts(plan: RunPlan, counts: np.ndarray) -> Tallies:
 
 
 def tally_tests(tests: TrialTests, p_values: np.ndarray, status: np.ndarray) -> Tallies:
+    """Per test: int64 [trials, rejections, undefined, separated, not converged]."""
     tallies: Tallies = {}
     for a, (analysis_id, alpha) in enumerate(zip(tests.ids, tests.alphas)):
         codes = status[:, a]
@@ -323,7 +326,7 @@ def summarise(scenario: Scenario, plan: RunPlan, tallies: Tallies) -> tuple[Summ
     summaries: list[Summary] = []
     specs = iter(plan.tallies)
     for analysis in scenario.analyses:
-        if analysis.kind == "compare" and analysis.per_trial_test:
+        if analysis.per_trial_test:
             trials, rejections, undefined, separated, not_converged = (int(v) for v in tallies[analysis.analysis_id])
             exact = split_fisher_exact_power(scenario, analysis) if analysis.split_washout_at is not None else None
             summaries.append(TrialTestSummary(

@@ -363,6 +363,11 @@ class EstimateAnalysis(_Strict):
         return "estimate"
 
     @property
+    def per_trial_test(self) -> bool:
+        """Intervals are tallied from counts, never computed per trial on patient-level data."""
+        return False
+
+    @property
     def endpoint(self) -> str:
         return self.estimate
 

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from .analysis import binomial_interval_table, fisher_exact_power
+from .analysis.summary import clamp_probability
 from .errors import ScenarioError, UsageError
 from .model import marginal_rate
 from .scenario import CompareAnalysis, EstimateAnalysis, Scenario, validate_scenario
@@ -292,7 +293,7 @@ def exact_available(analysis) -> bool:
     Tests computed per trial on patient-level data (``per_trial_test``: rank tests, washout-effect
     tests) have no enumeration here and are sized by simulation.
     """
-    return analysis.kind == "estimate" or not getattr(analysis, "per_trial_test", False)
+    return not analysis.per_trial_test
 
 
 def _normal_available(analysis) -> bool:
@@ -468,7 +469,7 @@ def _exact_point(analysis, target: SizingTarget, rates: tuple[float, ...], n: in
     total = sum(sizes.values())
     if isinstance(analysis, CompareAnalysis):
         n1, n2 = (sizes[name] for name in analysis.groups)
-        power = _probability(fisher_exact_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
+        power = clamp_probability(fisher_exact_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
                                                 alternative=analysis.alternative))
         normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
                                             alternative=analysis.alternative)
@@ -487,12 +488,7 @@ def _exact_width(analysis: EstimateAnalysis, n: int, rate: float, width_target: 
     low, high = binomial_interval_table(n, level=analysis.level, method=analysis.interval)
     width = high - low
     pmf = stats.binom.pmf(np.arange(n + 1), n, rate)
-    return float(pmf @ width), _probability(float(pmf @ (width <= width_target)))
-
-
-def _probability(value: float) -> float:
-    # Sums of binomial probabilities can land a few ulps outside [0, 1] (1.0000000000000007).
-    return min(max(value, 0.0), 1.0)
+    return float(pmf @ width), clamp_probability(float(pmf @ (width <= width_target)))
 
 
 def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates: Optional[tuple[float, ...]],

@@ -38,7 +38,7 @@ import pandas as pd
 
 from . import io
 from .errors import ScenarioError, SimtrialError
-from .runner import execute, make_plan, stream_id, summarise
+from .runner import canonical_digest, execute, make_plan, stream_id, summarise
 from .scenario import Scenario, read_yaml, set_dotted, validate_scenario
 
 GRID_SECTIONS = ("product", "zip")
@@ -167,8 +167,7 @@ def code_version() -> dict[str, str]:
 
 
 def _canonical_hash(data: Any, length: int = 24) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
+    return canonical_digest(data).hex()[:length]
 
 
 def _format_value(value: Any) -> str:

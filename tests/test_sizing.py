@@ -208,10 +208,6 @@ def test_tests_without_enumeration_are_sized_by_simulation():
     """A test computed per trial on patient-level data (here Fisher of short against long washouts
     within one group) has no enumeration in sizing: ``auto`` simulates, ``exact`` is refused.
     The runner knows this test's exact power, so the simulated curve is checked against it."""
-    from sim.scenario import CompareAnalysis
-
-    if not hasattr(CompareAnalysis, "per_trial_test"):
-        pytest.skip("this version of the scenario model has no per-trial tests")
     from sim.errors import UsageError
 
     scenario = validate_scenario({

@@ -35,7 +35,7 @@ def weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
     return float((lower + upper) / 2.0)
 
 
-def _probability(value: float) -> float:
+def clamp_probability(value: float) -> float:
     """A sum of probabilities, clamped: float rounding can leave it a few ulps outside [0, 1]."""
     return min(max(float(value), 0.0), 1.0)
 
@@ -222,7 +222,7 @@ def compare_from_histogram(analysis, n: tuple[int, int], true_rates: tuple[float
         true_rates=tuple(true_rates),
         trials=int(histogram.sum()),
         rejections=int(histogram[reject].sum()),
-        exact_power=_probability(pmf1 @ reject @ pmf2),
+        exact_power=clamp_probability(pmf1 @ reject @ pmf2),
     )
 
 
@@ -235,7 +235,7 @@ def estimate_from_histogram(analysis, n: int, true_rate: float, histogram: np.nd
     share = histogram / trials
 
     def both(indicator: np.ndarray) -> tuple[float, float]:
-        return _probability(share @ indicator), _probability(pmf @ indicator)
+        return clamp_probability(share @ indicator), clamp_probability(pmf @ indicator)
 
     mean_width = float(share @ width)
     width_var = float(share @ (width - mean_width) ** 2)
