@@ -16,8 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.errors import ScenarioError
 from sim.model import marginal_rate
 from sim.runner import RunPlan, make_plan
-from sim.scenario import CompareAnalysis, Scenario, format_validation_error, load_scenario, read_yaml, \
-    validate_scenario
+from sim.scenario import (
+    CompareAnalysis,
+    Scenario,
+    format_validation_error,
+    load_scenario,
+    read_yaml,
+    validate_scenario,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CASES_FILE = Path(__file__).resolve().parent / "cases.yaml"

@@ -50,7 +50,14 @@ if str(BENCH_DIR) not in sys.path:  # sibling modules, also when imported rather
 
 import baselines  # noqa: E402
 import render  # noqa: E402
-from cases import REPO_ROOT, BenchmarkCases, Design, build_design, constant_rate_scenario, load_cases  # noqa: E402
+from cases import (  # noqa: E402
+    REPO_ROOT,
+    BenchmarkCases,
+    Design,
+    build_design,
+    constant_rate_scenario,
+    load_cases,
+)
 from rng_floor import run_floor  # noqa: E402
 
 SCIPY_LOOP = "scipy loop"

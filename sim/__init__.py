@@ -14,12 +14,12 @@ from .analysis import (  # noqa: E402
     fisher_exact_power,
     fisher_p_value_table,
 )
+from .designs.sizing import SizingResult, size_study  # noqa: E402
 from .errors import ScenarioError, SimtrialError  # noqa: E402
 from .runner import RunResult, run_scenario  # noqa: E402
 from .scenario import Scenario, load_scenario, validate_scenario  # noqa: E402
-from .sizing import SizingResult, size_study  # noqa: E402
 
-# Sweeps (sim.sweep, sim.cluster) import pandas and Dask: import them from their modules.
+# Sweeps (sim.designs.sweep, sim.cluster) import pandas and Dask: import them from their modules.
 
 __all__ = [
     "ConfidenceInterval",

@@ -1,7 +1,7 @@
 """Where a sweep runs: this process (default), or a Dask cluster's workers.
 
 :func:`open_backend` yields an :class:`Backend` whose ``executor`` is handed to
-:func:`sim.sweep.run_sweep`: ``None`` for this machine, a Dask ``client.get_executor()``
+:func:`sim.designs.sweep.run_sweep`: ``None`` for this machine, a Dask ``client.get_executor()``
 otherwise. Nothing else in the package knows about Dask.
 
 Facts that shape the set-up:
@@ -57,7 +57,7 @@ SLURM_KEYS = {
 
 @dataclass
 class Backend:
-    """An executor for :func:`sim.sweep.run_sweep` (None: this process) and what it is, in words."""
+    """An executor for :func:`sim.designs.sweep.run_sweep` (None: this process) and what it is, in words."""
 
     executor: Optional[Executor]
     description: str

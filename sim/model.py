@@ -19,8 +19,8 @@ from scipy import integrate
 from .kernels import cohort
 from .kernels import distributions as kd
 from .scenario import (
-    EmpiricalWashout,
     Eligibility,
+    EmpiricalWashout,
     FixedWashout,
     GammaWashout,
     Group,

@@ -16,12 +16,11 @@ import hashlib
 import json
 import math
 import time
-from concurrent.futures import Executor, FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
-
 from scipy import stats
 
 from .analysis.fisher import ALTERNATIVES, fisher_exact_power

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.sweep import SweepPoint, run_point
+from sim.designs.sweep import SweepPoint, run_point
 
 # scenarios/tki_vs_bev.yaml with its four Fisher and interval analyses, fixed here so that the sweep
 # tests do not change (nor slow down) when the shipped scenario gains analyses.

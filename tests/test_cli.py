@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cli_support import invoke
-
-
 
 
 def _write(tmp_path, data, name="scenario.yaml"):

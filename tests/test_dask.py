@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from cli_support import invoke
+from design_support import CrashOn, write_scenario
 
 from sim.cluster import WORKER_ENVIRONMENT, slurm_options
+from sim.designs.sweep import parse_grid, plan_sweep, run_sweep
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
-from sim.sweep import parse_grid, plan_sweep, run_sweep
-from design_support import CrashOn, write_scenario
-from cli_support import invoke
 
 distributed = pytest.importorskip("distributed")
 

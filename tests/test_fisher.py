@@ -4,9 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+from naive import fisher_p_scipy
 from scipy import stats
 
-from naive import fisher_p_scipy
 from sim.analysis import fisher_exact, fisher_exact_power, fisher_p_value_table
 
 ALTERNATIVES = ("two-sided", "less", "greater")

@@ -2,10 +2,10 @@
 
 import copy
 
+import naive
 import numpy as np
 import pytest
 
-import naive
 from sim.errors import ScenarioError
 from sim.kernels import cohort
 from sim.model import build_patient_model

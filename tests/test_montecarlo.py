@@ -3,7 +3,6 @@
 With K_SE = 4 a correct simulator fails a single check with probability about 6e-5.
 """
 
-import copy
 import math
 
 import numpy as np

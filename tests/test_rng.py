@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import philox_block
 from scipy import special
 
-from naive import philox_block
 from sim.kernels.distributions import ndtri
 from sim.kernels.rng import open_uniform, philox4x64
 

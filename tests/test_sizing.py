@@ -1,4 +1,4 @@
-"""`simtrial size` and sim.sizing: exact curves against independent brute force, references, the CLI.
+"""`simtrial size` and sim.designs.sizing: exact curves against independent brute force, references, the CLI.
 
 Reference values and their provenance
 -------------------------------------
@@ -18,12 +18,17 @@ import re
 
 import numpy as np
 import pytest
+from cli_support import invoke
 from scipy import stats
 
+from sim.designs.sizing import (
+    first_and_stable,
+    normal_approximation_power,
+    scaled_sizes,
+    size_study,
+)
 from sim.runner import run_scenario
 from sim.scenario import load_scenario, validate_scenario
-from sim.sizing import first_and_stable, normal_approximation_power, scaled_sizes, size_study
-from cli_support import invoke
 
 K_SE = 4.0  # Monte Carlo checks: |estimate - exact| <= 4 standard errors (fails w.p. ~6e-5 each)
 

@@ -13,15 +13,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from cli_support import invoke
+from design_support import ANALYSES, RaiseOn, Recording, write_scenario
 
-import sim.sweep
+import sim.designs.sweep
+from sim.designs.sweep import (
+    load_grid,
+    parse_grid,
+    plan_sweep,
+    point_stream,
+    run_point,
+    run_sweep,
+    sweep_table,
+)
 from sim.errors import ScenarioError
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
-from sim.sweep import (load_grid, parse_grid, plan_sweep, point_stream, run_point, run_sweep,
-                       sweep_table)
-from design_support import ANALYSES, RaiseOn, Recording, write_scenario
-from cli_support import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,8 +202,8 @@ def test_failed_point_reported_while_others_finish(tmp_path, scenario):
 
 
 def test_sweep_command_lists_failures_and_exits_non_zero(capsys, tmp_path, scenario_file, monkeypatch):
-    monkeypatch.setattr(sim.sweep, "run_sweep",
-                        functools.partial(sim.sweep.run_sweep, compute=RaiseOn("groups.prior_tki.n", 12)))
+    monkeypatch.setattr(sim.designs.sweep, "run_sweep",
+                        functools.partial(sim.designs.sweep.run_sweep, compute=RaiseOn("groups.prior_tki.n", 12)))
     code, out, err = invoke(capsys, "sweep", scenario_file, "--grid", _grid_file(tmp_path, SMALL_GRID, "small.yaml"),
                             "--out", tmp_path, "--trials", 500)
     lines = err.strip().splitlines()

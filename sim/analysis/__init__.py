@@ -1,7 +1,18 @@
 """Analyses: counts in, small frozen result objects out."""
 
-from .binomial import INTERVAL_METHODS, ConfidenceInterval, binomial_interval, binomial_interval_table
-from .fisher import ALTERNATIVES, FisherExactResult, fisher_exact, fisher_exact_power, fisher_p_value_table
+from .binomial import (
+    INTERVAL_METHODS,
+    ConfidenceInterval,
+    binomial_interval,
+    binomial_interval_table,
+)
+from .fisher import (
+    ALTERNATIVES,
+    FisherExactResult,
+    fisher_exact,
+    fisher_exact_power,
+    fisher_p_value_table,
+)
 
 __all__ = [
     "ALTERNATIVES",

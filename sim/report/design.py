@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from .io import atomic_path
-from .sizing import SizingResult
+from ..designs.sizing import SizingResult
 
 # Rows of the curve shown around the interesting sizes (the whole curve is in the CSV).
 _CONTEXT_ROWS = 2
@@ -37,7 +42,7 @@ def metric_label(result: SizingResult) -> str:
     return f"P(width ≤ {result.target.width:g})"
 
 
-def _normal_values(result: SizingResult) -> Optional[list]:
+def normal_values(result: SizingResult) -> Optional[list]:
     """The normal approximation along the curve, or None where there is none to show."""
     if result.target.assurance is not None:
         return None  # it approximates the expected width, not P(width <= W)
@@ -46,12 +51,12 @@ def _normal_values(result: SizingResult) -> Optional[list]:
     return None if all(value is None for value in values) else values
 
 
-def _exact_name(result: SizingResult) -> str:
+def exact_column(result: SizingResult) -> str:
     return {"power": "exact_power", "mean_width": "exact_mean_width",
             "p_width_le_target": "exact_p_width_le_target"}[result.target.metric]
 
 
-def _se_name(result: SizingResult) -> str:
+def se_column(result: SizingResult) -> str:
     return {"power": "power_se", "mean_width": "mean_width_se",
             "p_width_le_target": "p_width_le_target_se"}[result.target.metric]
 
@@ -94,11 +99,11 @@ def size_tables(result: SizingResult) -> list[Table]:
             continue
         point = result.point(n)
         value = point.value(result.target.metric)
-        se = point.value(_se_name(result))
+        se = point.value(se_column(result))
         extra = "" if se is None else f" ± {_se_text(result, se)}"
         answer.add_row(label, str(n), _sizes_text(_varied_sizes(result, point.sizes)), str(point.total_patients),
                        _metric_text(result, value) + extra)
-    normals = _normal_values(result)
+    normals = normal_values(result)
     if normals is not None:
         label = "normal approximation (z-test)" if result.kind == "compare" else "normal approximation (Wald)"
         n = result.normal_n_first
@@ -126,8 +131,8 @@ def size_tables(result: SizingResult) -> list[Table]:
         value = point.value(result.target.metric)
         cells = [str(n), _sizes_text(_varied_sizes(result, point.sizes)), _metric_text(result, value)]
         if has_se:
-            se = point.value(_se_name(result))
-            cells += [_se_text(result, se), _metric_text(result, point.value(_exact_name(result)))]
+            se = point.value(se_column(result))
+            cells += [_se_text(result, se), _metric_text(result, point.value(exact_column(result)))]
         if normals is not None:
             cells.append(_metric_text(result, normals[result.curve.index(point)]))
         cells.append("[green]yes[/green]" if result.target.met_by(value) else "[red]no[/red]")
@@ -155,52 +160,12 @@ def recommendation(result: SizingResult) -> str:
         text += (f"n_first = {result.n_first} reaches the target, but some larger sizes fall below it again "
                  f"({why}): a study that ends a few patients above n_first could miss the target. ")
     text += "The table recommends n_stable because it keeps the target for every larger size in the range."
-    if _normal_values(result) is not None and result.normal_n_first is not None and \
+    if normal_values(result) is not None and result.normal_n_first is not None and \
             result.normal_n_first < result.n_stable:
         text += (f" The normal approximation would claim {result.normal_n_first}, which falls short "
                  f"({_metric_text(result, result.value_at(result.normal_n_first))} "
                  f"{'exactly' if result.method == 'exact' else 'simulated'}).")
     return text
-
-
-def size_figure(result: SizingResult, path: Path) -> Path:
-    """The curve as a PNG: metric against size, target, n_first, n_stable and the normal approximation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    metric = result.target.metric
-    ns = [point.n for point in result.curve]
-    values = [point.value(metric) for point in result.curve]
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    label = "exact" if result.method == "exact" else "Monte Carlo"
-    ax.step(ns, values, where="mid", color="tab:blue", label=f"{metric_label(result)} ({label})")
-    if result.method == "monte-carlo":
-        se = [point.value(_se_name(result)) for point in result.curve]
-        ax.fill_between(ns, [v - 2 * s for v, s in zip(values, se)], [v + 2 * s for v, s in zip(values, se)],
-                        step="mid", color="tab:blue", alpha=0.2, label="± 2 SE")
-        exact = [point.value(_exact_name(result)) for point in result.curve]
-        if all(value is not None for value in exact):
-            ax.plot(ns, exact, color="black", lw=0.8, label="exact")
-    normals = _normal_values(result)
-    if normals is not None:
-        ax.plot(ns, normals, ls="--", color="tab:gray", label="normal approximation")
-    ax.axhline(result.target.threshold, color="tab:red", lw=0.8, label=f"target {result.target.describe()}")
-    if result.n_first is not None:
-        ax.axvline(result.n_first, color="tab:orange", ls=":", label=f"n_first = {result.n_first}")
-    if result.n_stable is not None:
-        ax.axvline(result.n_stable, color="tab:green", label=f"n_stable = {result.n_stable} (recommended)")
-    ax.set_xlabel(f"patients in {ratio_text(result)}")
-    ax.set_ylabel(metric_label(result))
-    ax.set_title(f"{result.scenario}: {result.analysis}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
 
 
 @contextlib.contextmanager

@@ -7,10 +7,17 @@ from typing import Callable, Iterator, Optional
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from .analysis.summary import AGREEMENT_SE
+from ..analysis.summary import AGREEMENT_SE
 
 
 def _pct(value: Optional[float], digits: int = 1) -> str:

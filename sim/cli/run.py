@@ -1,49 +1,21 @@
-"""The ``simtrial`` command: a thin layer over the library. No numerics here."""
+"""``simtrial run`` and ``simtrial analyze``: simulate a scenario, or analyse observed data."""
 
 from __future__ import annotations
 
 import math
 import re
-import sys
 from pathlib import Path
 from typing import Optional
 
 import click
-from rich.console import Console
 
-from .errors import SimtrialError, UsageError
+from ..errors import UsageError
+from .common import DEFAULT_OUT, set_threads, stderr_console, stdout_console
 
-DEFAULT_OUT = "results"
 _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
 
 
-def _stdout() -> Console:
-    return Console(highlight=False)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _set_threads(threads: Optional[int]) -> int:
-    import numba
-
-    available = numba.config.NUMBA_NUM_THREADS
-    if threads is not None:
-        if not 1 <= threads <= available:
-            raise UsageError(f"--threads: got {threads}; expected 1 to {available} "
-                             f"(NUMBA_NUM_THREADS caps it)")
-        numba.set_num_threads(threads)
-    return numba.get_num_threads()
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="simtrial-il2", prog_name="simtrial")
-def cli() -> None:
-    """Monte Carlo simulator for sizing sequencing studies of high-dose IL-2 after VEGF-targeted therapy."""
-
-
-@cli.command()
+@click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--trials", type=int, help="Override the scenario's number of virtual trials.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
@@ -56,14 +28,15 @@ def cli() -> None:
 def run(scenario: Path, trials: Optional[int], seed: Optional[int], threads: Optional[int], out_dir: Path,
         as_json: bool, chunk_trials: Optional[int]) -> None:
     """Simulate SCENARIO and report power and interval widths beside their exact values."""
-    from . import io, report
-    from .runner import run_scenario
-    from .scenario import load_scenario
+    from .. import io
+    from ..report import terminal as report
+    from ..runner import run_scenario
+    from ..scenario import load_scenario
 
     overrides = {key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None}
     spec = load_scenario(scenario, overrides=overrides)
-    used_threads = _set_threads(threads)
-    err = _stderr()
+    used_threads = set_threads(threads)
+    err = stderr_console()
     patients = spec.trials * sum(group.n for group in spec.groups.values())
     with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
                                enabled=err.is_terminal and patients > 20_000_000) as advance:
@@ -74,7 +47,7 @@ def run(scenario: Path, trials: Optional[int], seed: Optional[int], threads: Opt
     if as_json:
         click.echo(io.to_json(summary), nl=False)
         return
-    console = _stdout()
+    console = stdout_console()
     for table in report.run_tables(result):
         console.print(table)
     verdict = ("[green]every Monte Carlo estimate is within 4 SE of its exact value[/green]" if result.agrees
@@ -106,7 +79,7 @@ def _parse_values(value: str) -> tuple[str, list[float]]:
     return name.strip(), parsed
 
 
-@cli.command()
+@click.command()
 @click.option("--group", "groups", multiple=True, metavar="NAME=X/N",
               help="Observed events X out of N patients; repeat for each group.")
 @click.option("--values", "samples", multiple=True, metavar="NAME=v1,v2,...",
@@ -121,9 +94,10 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
     from itertools import combinations
     from statistics import median
 
-    from . import io, report
-    from .analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
-    from .analysis.wilcoxon import mann_whitney
+    from .. import io
+    from ..analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
+    from ..analysis.wilcoxon import mann_whitney
+    from ..report import terminal as report
 
     if not groups and not samples:
         raise UsageError("analyze needs at least one --group NAME=X/N or --values NAME=v1,v2,...")
@@ -165,31 +139,6 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
     if as_json:
         click.echo(io.to_json(result), nl=False)
         return
-    console = _stdout()
+    console = stdout_console()
     for table in report.analyze_tables(result):
         console.print(table)
-
-
-from .cli_design import size, sweep  # noqa: E402 - the design commands live in their own module
-
-cli.add_command(size)
-cli.add_command(sweep)
-
-
-def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: domain errors become one line on stderr and a non-zero exit status."""
-    try:
-        cli.main(args=argv, prog_name="simtrial", standalone_mode=False)
-    except SimtrialError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted; finished files are complete, nothing partial was written", err=True)
-        sys.exit(130)

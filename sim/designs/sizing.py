@@ -30,11 +30,11 @@ from typing import Callable, Literal, Mapping, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
 
-from .analysis import binomial_interval_table, fisher_exact_power
-from .analysis.summary import clamp_probability
-from .errors import ScenarioError, UsageError
-from .model import marginal_rate
-from .scenario import CompareAnalysis, EstimateAnalysis, Scenario, validate_scenario
+from ..analysis import binomial_interval_table, fisher_exact_power
+from ..analysis.summary import clamp_probability
+from ..errors import ScenarioError, UsageError
+from ..model import marginal_rate
+from ..scenario import CompareAnalysis, EstimateAnalysis, Scenario, validate_scenario
 
 Method = Literal["auto", "exact", "monte-carlo"]
 METHODS = ("auto", "exact", "monte-carlo")
@@ -495,8 +495,8 @@ def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates
                        sizes_by_n: dict[int, dict[str, int]], trials: Optional[int], executor,
                        on_size: Optional[Callable[[int], None]]) -> tuple[CurvePoint, ...]:
     # Imported here: the exact path needs no kernel launch.
-    from .runner import execute, make_plan, summarise
-    from .scenario import with_overrides
+    from ..runner import execute, make_plan, summarise
+    from ..scenario import with_overrides
 
     base = _single_analysis_scenario(scenario, analysis, target)
     if trials is not None:
@@ -551,10 +551,10 @@ def curve_frame(result: SizingResult):
 def write_size_outputs(directory, result: SizingResult, *, scenario_file: Optional[str] = None) -> list:
     """``size_<analysis>.csv`` (the curve) and ``size_<analysis>.json`` (the result, the recommendation
     and what reproduces it) in ``directory``, each written atomically. The plot is
-    :func:`sim.report_design.size_figure`."""
+    :func:`sim.report.figures.size_figure`."""
     from pathlib import Path
 
-    from . import io
+    from .. import io
 
     directory = Path(directory)
     stem = f"size_{result.analysis}"

@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import Optional
 
 import click
-from rich.console import Console
 
-from .errors import UsageError
-
-# As `simtrial run`: outputs go to DIR/<scenario name>/.
-DEFAULT_OUT = "results"
+from ..errors import UsageError
+from .common import DEFAULT_OUT, stderr_console, stdout_console
 
 
 def _float(flag: str, text: Optional[str]) -> Optional[float]:
@@ -46,10 +43,6 @@ def _size_range(text: Optional[str]) -> Optional[tuple[int, int]]:
     return int(parts[0]), int(parts[1])
 
 
-def _consoles() -> tuple[Console, Console]:
-    return Console(highlight=False), Console(stderr=True, highlight=False)
-
-
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--analysis", "analysis_id", metavar="ID", help="The analysis to size: its id, or its index.")
@@ -72,9 +65,12 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
          assurance: Optional[str], vary: tuple[str, ...], size_range: Optional[str], method: str,
          trials: Optional[str], as_json: bool, out_dir: Path) -> None:
     """Find the group sizes SCENARIO needs for a target power or interval width; table, CSV and plot."""
-    from . import io, report_design, sizing
-    from .report import trial_progress
-    from .scenario import load_scenario
+    from .. import io
+    from ..designs import sizing
+    from ..report import design as report_design
+    from ..report.figures import size_figure
+    from ..report.terminal import trial_progress
+    from ..scenario import load_scenario
 
     if analysis_id is None:
         raise UsageError("--analysis: required; give the id (or index) of one of the scenario's analyses")
@@ -92,14 +88,14 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         trials=_int("--trials", trials),
     )
     spec = load_scenario(scenario)
-    out, err = _consoles()
+    out, err = stdout_console(), stderr_console()
     sizes = request["size_range"][1] - request["size_range"][0] + 1
     with trial_progress(err, sizes, f"sizing {spec.name}",
                         enabled=err.is_terminal and method != "exact") as advance:
         result = sizing.size_study(spec, analysis_id, on_size=lambda n: advance(1), **request)
     destination = out_dir / spec.name
     written = sizing.write_size_outputs(destination, result, scenario_file=str(scenario))
-    written.append(report_design.size_figure(result, destination / f"size_{result.analysis}.png"))
+    written.append(size_figure(result, destination / f"size_{result.analysis}.png"))
     if as_json:
         click.echo(io.to_json(result.to_dict()), nl=False)
         return
@@ -127,10 +123,17 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
           cluster: Optional[str], cluster_config: Optional[Path], workers: Optional[str],
           trials: Optional[str]) -> None:
     """Run SCENARIO at every point of a grid, here or on a Dask cluster, with identical results."""
-    from . import report_design
-    from .cluster import check_backend_options, open_backend
-    from .scenario import load_scenario
-    from .sweep import SweepFailed, failure_message, load_grid, plan_sweep, run_sweep, write_sweep_outputs
+    from ..cluster import check_backend_options, open_backend
+    from ..designs.sweep import (
+        SweepFailed,
+        failure_message,
+        load_grid,
+        plan_sweep,
+        run_sweep,
+        write_sweep_outputs,
+    )
+    from ..report import design as report_design
+    from ..scenario import load_scenario
 
     if grid_path is None:
         raise UsageError("--grid: required; a YAML file with 'product' and/or 'zip' of dotted scenario paths")
@@ -142,7 +145,7 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
     grid = load_grid(grid_path)
     points = plan_sweep(spec, grid)  # every point is valid before any work starts
     destination = out_dir / spec.name / grid_path.stem
-    out, err = _consoles()
+    out, err = stdout_console(), stderr_console()
     with open_backend(**backend_options) as backend:
         for note in backend.notes:
             err.print(f"note: {note}")

@@ -36,10 +36,10 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
 
 import pandas as pd
 
-from . import io
-from .errors import ScenarioError, SimtrialError
-from .runner import canonical_digest, execute, make_plan, stream_id, summarise
-from .scenario import Scenario, read_yaml, set_dotted, validate_scenario
+from .. import io
+from ..errors import ScenarioError, SimtrialError
+from ..runner import canonical_digest, execute, make_plan, stream_id, summarise
+from ..scenario import Scenario, read_yaml, set_dotted, validate_scenario
 
 GRID_SECTIONS = ("product", "zip")
 # A grid is expanded and validated in memory before any work: bound it.
@@ -154,10 +154,10 @@ def code_version() -> dict[str, str]:
     import numpy
     import scipy
 
-    from . import __version__
-    from .kernels._jit import KERNEL_SOURCE_HASH
+    from .. import __version__
+    from ..kernels._jit import KERNEL_SOURCE_HASH
 
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for path in [package / "model.py", package / "runner.py", *sorted((package / "analysis").glob("*.py"))]:
         digest.update(path.name.encode())

@@ -1,0 +1,1 @@
+"""Rendering for people: terminal tables and progress (:mod:`.terminal`, :mod:`.design`) and figures."""

@@ -1,0 +1,61 @@
+"""Shared field types, constants and the cross-field error of the scenario schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Endpoints a scenario can analyse. Binary endpoints are counted (Fisher tests, intervals);
+# numeric ones are compared by rank (Wilcoxon).
+BINARY_ENDPOINTS = ("cardiac_event", "response", "missed_week2")
+NUMERIC_ENDPOINTS = ("washout_months", "doses_week1", "doses_week2", "doses_total")
+ENDPOINTS = BINARY_ENDPOINTS + NUMERIC_ENDPOINTS
+RISK_ENDPOINTS = ("cardiac_event", "response")
+BinaryEndpoint = Literal["cardiac_event", "response", "missed_week2"]
+AnyEndpoint = Literal["cardiac_event", "response", "missed_week2", "washout_months", "doses_week1",
+                      "doses_week2", "doses_total"]
+MAX_COURSES = 8
+MAX_EXACT_WILCOXON = 50
+
+# Eligible mass under which a truncated washout distribution is almost surely a mistake
+# (and rejection sampling of truncated gamma washouts would crawl).
+MIN_ELIGIBLE_FRACTION = 0.01
+
+MAX_SEED = 2**64 - 1
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+OpenUnit = Annotated[float, Field(gt=0.0, lt=1.0)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldError(ValueError):
+    """A cross-field error that knows the path it belongs to."""
+
+    def __init__(self, loc: tuple, value: Any, allowed: str):
+        self.loc = loc
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{format_loc(loc)}: got {value!r}; expected {allowed}")
+
+
+def format_loc(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def listing(names) -> str:
+    return ", ".join(sorted(names))
+

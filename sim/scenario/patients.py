@@ -1,0 +1,267 @@
+"""The patient model of a scenario: washout distributions, risk models, doses, groups, eligibility."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from .fields import (
+    MAX_COURSES,
+    MIN_ELIGIBLE_FRACTION,
+    RISK_ENDPOINTS,
+    FieldError,
+    FiniteFloat,
+    NonNegativeFloat,
+    PositiveFloat,
+    Probability,
+    StrictModel,
+)
+
+# --------------------------------------------------------------------------- washout
+
+
+class _Washout(StrictModel):
+    max: Optional[PositiveFloat] = Field(
+        default=None, description="Truncate the distribution at this washout (months)."
+    )
+
+    def scipy_distribution(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class FixedWashout(_Washout):
+    distribution: Literal["fixed"]
+    value: NonNegativeFloat
+
+
+class UniformWashout(_Washout):
+    distribution: Literal["uniform"]
+    low: NonNegativeFloat
+    high: PositiveFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "UniformWashout":
+        if self.high <= self.low:
+            raise ValueError(f"high must be greater than low (got low={self.low}, high={self.high})")
+        return self
+
+    def scipy_distribution(self):
+        from scipy import stats
+
+        return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+
+class LognormalWashout(_Washout):
+    distribution: Literal["lognormal"]
+    median: PositiveFloat
+    sigma: PositiveFloat
+
+    def scipy_distribution(self):
+        from scipy import stats
+
+        return stats.lognorm(s=self.sigma, scale=self.median)
+
+
+class GammaWashout(_Washout):
+    distribution: Literal["gamma"]
+    mean: PositiveFloat
+    shape: PositiveFloat
+
+    def scipy_distribution(self):
+        from scipy import stats
+
+        return stats.gamma(a=self.shape, scale=self.mean / self.shape)
+
+
+class EmpiricalWashout(_Washout):
+    distribution: Literal["empirical"]
+    values: list[NonNegativeFloat] = Field(min_length=1, max_length=100_000)
+
+
+WashoutDistribution = Annotated[
+    Union[FixedWashout, UniformWashout, LognormalWashout, GammaWashout, EmpiricalWashout],
+    Field(discriminator="distribution"),
+]
+
+
+# --------------------------------------------------------------------------- risk models
+
+
+class ConstantRisk(StrictModel):
+    model: Literal["constant"] = "constant"
+    p: Probability
+
+    @property
+    def uses_washout(self) -> bool:
+        return False
+
+
+class WashoutDecayRisk(StrictModel):
+    """p(w) = p_late + (p_early - p_late) * 2**(-w / half_life_months)."""
+
+    model: Literal["washout_decay"]
+    p_early: Probability
+    p_late: Probability
+    half_life_months: PositiveFloat
+
+    @property
+    def uses_washout(self) -> bool:
+        return True
+
+
+class LogisticRisk(StrictModel):
+    """logit p(w) = intercept + slope * log2(w): ``slope`` is per doubling of the washout."""
+
+    model: Literal["logistic"]
+    intercept: FiniteFloat
+    slope: FiniteFloat
+
+    @property
+    def uses_washout(self) -> bool:
+        return True
+
+
+def _risk_tag(value: Any) -> Optional[str]:
+    if isinstance(value, dict):
+        model = value.get("model", "constant")
+        return model if isinstance(model, str) else None
+    return getattr(value, "model", None)
+
+
+RiskModel = Annotated[
+    Union[
+        Annotated[ConstantRisk, Tag("constant")],
+        Annotated[WashoutDecayRisk, Tag("washout_decay")],
+        Annotated[LogisticRisk, Tag("logistic")],
+    ],
+    Discriminator(
+        _risk_tag,
+        custom_error_type="invalid_risk_model",
+        custom_error_message="model must be one of 'constant' (default), 'washout_decay', 'logistic'",
+    ),
+]
+
+
+# --------------------------------------------------------------------------- doses
+
+
+class Doses(StrictModel):
+    """IL-2 dose delivery: ``courses`` courses (week 1, week 2 of cycle 1, ...) of up to
+    ``per_course`` doses, each given with probability ``p_dose`` (one value, or one per course).
+    A cardiac event during course ``event_course`` stops dosing from a random dose of that
+    course on: the patient misses the rest, including any later course."""
+
+    per_course: int = Field(default=14, ge=1, le=1000)
+    courses: int = Field(default=2, ge=1, le=MAX_COURSES)
+    p_dose: Union[Probability, list[Probability]]
+    event_course: int = Field(default=1, ge=1, le=MAX_COURSES)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Doses":
+        if isinstance(self.p_dose, list) and len(self.p_dose) != self.courses:
+            raise ValueError(f"p_dose lists one probability per course: got {len(self.p_dose)} values for "
+                             f"courses={self.courses}")
+        if self.event_course > self.courses:
+            raise ValueError(f"event_course must be between 1 and courses={self.courses} "
+                             f"(got {self.event_course})")
+        return self
+
+    def p_dose_by_course(self) -> list[float]:
+        return list(self.p_dose) if isinstance(self.p_dose, list) else [self.p_dose] * self.courses
+
+
+# --------------------------------------------------------------------------- groups
+
+
+class Group(StrictModel):
+    n: int = Field(ge=1, le=1_000_000, strict=False)
+    washout_months: Optional[WashoutDistribution] = None
+    cardiac_event: RiskModel
+    response: Optional[RiskModel] = None
+    doses: Optional[Doses] = None
+
+    @field_validator("n", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("n must be a whole number of patients")
+        return value
+
+    def risk(self, endpoint: str):
+        """The risk model of a risk endpoint (cardiac_event, response), or None."""
+        return getattr(self, endpoint) if endpoint in RISK_ENDPOINTS else None
+
+    def missing_for(self, endpoint: str) -> Optional[str]:
+        """Why this group cannot produce ``endpoint`` (the field to add), or None if it can."""
+        if endpoint == "response" and self.response is None:
+            return "response"
+        if endpoint == "washout_months" and self.washout_months is None:
+            return "washout_months"
+        if endpoint in ("missed_week2", "doses_week1", "doses_week2", "doses_total"):
+            if self.doses is None:
+                return "doses"
+            if endpoint in ("missed_week2", "doses_week2") and self.doses.courses < 2:
+                return "doses with courses >= 2"
+        return None
+
+
+class Eligibility(StrictModel):
+    min_washout_months: NonNegativeFloat = 0.0
+    policy: Literal["defer", "exclude"] = Field(
+        default="defer",
+        description=(
+            "defer: treatment waits until the minimum, so the washout becomes max(w, minimum); "
+            "exclude: patients below the minimum are screened out and replaced."
+        ),
+    )
+
+
+
+def washout_can_be_zero(group: Group, eligibility: Eligibility) -> bool:
+    washout = group.washout_months
+    if eligibility.min_washout_months > 0:
+        return False
+    if isinstance(washout, FixedWashout):
+        return washout.value == 0
+    if isinstance(washout, EmpiricalWashout):
+        return min(washout.values) == 0
+    return False
+
+
+def washout_can_tie(group: Group, eligibility: Eligibility) -> bool:
+    washout = group.washout_months
+    if washout is None or isinstance(washout, (FixedWashout, EmpiricalWashout)):
+        return True
+    return eligibility.policy == "defer" and eligibility.min_washout_months > 0
+
+
+
+def check_eligible_mass(name: str, group: Group, eligibility: Eligibility) -> None:
+    washout = group.washout_months
+    if washout is None:
+        return
+    lower = eligibility.min_washout_months if eligibility.policy == "exclude" else 0.0
+    upper = washout.max if washout.max is not None else math.inf
+    if upper <= lower:
+        raise FieldError(
+            ("groups", name, "washout_months", "max"),
+            washout.max,
+            f"a maximum above eligibility.min_washout_months ({lower}) under policy 'exclude'",
+        )
+    if isinstance(washout, FixedWashout):
+        fraction = 1.0 if lower <= washout.value <= upper else 0.0
+    elif isinstance(washout, EmpiricalWashout):
+        fraction = sum(lower <= v <= upper for v in washout.values) / len(washout.values)
+    else:
+        dist = washout.scipy_distribution()
+        fraction = float(dist.cdf(upper) - dist.cdf(lower))
+    if fraction < MIN_ELIGIBLE_FRACTION:
+        raise FieldError(
+            ("groups", name, "washout_months"),
+            washout.model_dump(exclude_none=True),
+            f"a distribution with at least {MIN_ELIGIBLE_FRACTION:.0%} of its mass in the eligible range "
+            f"[{lower}, {upper}] (it has {fraction:.3g})",
+        )
+

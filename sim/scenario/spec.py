@@ -1,0 +1,114 @@
+"""The scenario: groups, eligibility and analyses, checked against each other."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from ..errors import ScenarioError
+from .analyses import Analysis
+from .fields import (
+    MAX_EXACT_WILCOXON,
+    MAX_SEED,
+    RISK_ENDPOINTS,
+    FieldError,
+    Identifier,
+    StrictModel,
+    listing,
+)
+from .patients import (
+    Eligibility,
+    Group,
+    check_eligible_mass,
+    washout_can_be_zero,
+    washout_can_tie,
+)
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(StrictModel):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+    trials: int = Field(ge=1, le=10**12)
+    seed: int = Field(ge=0, le=MAX_SEED)
+    groups: dict[Identifier, Group] = Field(min_length=1, max_length=64)
+    eligibility: Eligibility = Eligibility()
+    analyses: list[Analysis] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        for name, group in self.groups.items():
+            for endpoint in RISK_ENDPOINTS:
+                risk = group.risk(endpoint)
+                if risk is not None and risk.uses_washout and group.washout_months is None:
+                    raise FieldError(
+                        ("groups", name, endpoint, "model"),
+                        risk.model,
+                        f"'constant' here, or a washout distribution: this model depends on "
+                        f"groups.{name}.washout_months, which is not given",
+                    )
+            check_eligible_mass(name, group, self.eligibility)
+        seen: dict[str, int] = {}
+        for index, analysis in enumerate(self.analyses):
+            self._check_analysis(index, analysis)
+            if analysis.analysis_id in seen:
+                raise FieldError(
+                    ("analyses", index, "id"),
+                    analysis.analysis_id,
+                    f"an id not used by analyses[{seen[analysis.analysis_id]}] (set a distinct id:)",
+                )
+            seen[analysis.analysis_id] = index
+        return self
+
+    def _check_analysis(self, index: int, analysis) -> None:
+        for position, group_name in enumerate(analysis.group_names):
+            if group_name not in self.groups:
+                loc = ("analyses", index, "groups", position) if analysis.kind == "compare" else (
+                    "analyses", index, "group")
+                raise FieldError(loc, group_name, f"a group defined under groups: {listing(self.groups)}")
+        required = [(analysis.kind, analysis.endpoint)]
+        if analysis.kind == "compare":
+            if analysis.by is not None:
+                required.append(("by", analysis.by))
+            if analysis.test == "logistic_lrt" or analysis.split_washout_at is not None:
+                required.append(("test", "washout_months"))
+        for field, endpoint in required:
+            for group_name in analysis.group_names:
+                missing = self.groups[group_name].missing_for(endpoint)
+                if missing is not None:
+                    value = analysis.test if field == "test" else endpoint
+                    raise FieldError(
+                        ("analyses", index, field), value,
+                        f"a group that defines {endpoint} (add groups.{group_name}.{missing})",
+                    )
+        if analysis.kind == "compare" and analysis.test == "logistic_lrt":
+            for group_name in analysis.group_names:
+                if washout_can_be_zero(self.groups[group_name], self.eligibility):
+                    raise FieldError(("analyses", index, "test"), analysis.test,
+                                      f"washouts > 0 in group {group_name!r} (the regression is on log washout)")
+        if analysis.kind == "compare" and analysis.method == "exact":
+            sizes = [self.groups[g].n for g in analysis.group_names]
+            if analysis.compare != "washout_months" or any(
+                    washout_can_tie(self.groups[g], self.eligibility) for g in analysis.group_names):
+                raise FieldError(("analyses", index, "method"), "exact",
+                                  "'asymptotic': the exact Wilcoxon test needs tie-free data, i.e. continuous "
+                                  "washouts (lognormal, gamma, uniform) with no deferral minimum")
+            if max(sizes) > MAX_EXACT_WILCOXON:
+                raise FieldError(("analyses", index, "method"), "exact",
+                                  f"'asymptotic' for groups over {MAX_EXACT_WILCOXON} patients (got {sizes})")
+
+    def analysis(self, analysis_id: str):
+        """The analysis with this id (or index); ScenarioError listing the ids otherwise."""
+        for analysis in self.analyses:
+            if analysis.analysis_id == analysis_id:
+                return analysis
+        if analysis_id.isdigit() and int(analysis_id) < len(self.analyses):
+            return self.analyses[int(analysis_id)]
+        ids = ", ".join(a.analysis_id for a in self.analyses)
+        raise ScenarioError(f"analysis {analysis_id!r} not found; the scenario's analyses are: {ids}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as plain data that validates back to an equal scenario."""
+        return self.model_dump(mode="json", exclude_none=True)
+
