@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 import numpy as np
 from scipy import stats
 
-from .analysis.fisher import ALTERNATIVES, fisher_exact_power
+from .analysis.fisher import ALTERNATIVES, fisher_exact_power, rejects
 from .analysis.summary import (
     CompareSummary,
     EstimateSummary,
@@ -204,7 +204,7 @@ def tally_tests(tests: TrialTests, p_values: np.ndarray, status: np.ndarray) -> 
         codes = status[:, a]
         tallies[analysis_id] = np.array([
             len(codes),
-            int(np.count_nonzero(p_values[:, a] <= alpha)),
+            int(np.count_nonzero(rejects(p_values[:, a], alpha))),
             int(np.count_nonzero(codes == klogistic.STATUS_DEGENERATE)),
             int(np.count_nonzero(codes == klogistic.STATUS_SEPARATED)),
             int(np.count_nonzero(codes == klogistic.STATUS_NOT_CONVERGED)),

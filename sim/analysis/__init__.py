@@ -12,6 +12,7 @@ from .fisher import (
     fisher_exact,
     fisher_exact_power,
     fisher_p_value_table,
+    rejects,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "fisher_exact",
     "fisher_exact_power",
     "fisher_p_value_table",
+    "rejects",
 ]

@@ -1,7 +1,7 @@
 """Fisher's exact test for two binomial groups, and its exact power.
 
-The p-values are R's ``fisher.test`` definition (see :mod:`sim.kernels.fisher`); a test
-rejects when p <= alpha.
+The p-values are R's ``fisher.test`` definition (see :mod:`sim.kernels.fisher`). A test rejects
+when p <= alpha, decided by :func:`rejects` with a relative tolerance: see there.
 """
 
 from __future__ import annotations
@@ -18,6 +18,23 @@ ALTERNATIVES = {
     "less": kfisher.ALTERNATIVE_LESS,
     "greater": kfisher.ALTERNATIVE_GREATER,
 }
+
+
+# The same relative tolerance as R's two-sided "as or less likely" rule: a p-value that equals alpha
+# in exact arithmetic but is computed a few ulps above it (3/300 as 0.010000000000000002) rejects.
+REJECTION_TOLERANCE = kfisher.RELATIVE_TIE_TOLERANCE
+
+
+def rejects(p_value, alpha: float):
+    """p <= alpha, decided as p <= alpha * (1 + 1e-7) (elementwise for arrays).
+
+    Exact p-values are rational; their floating-point evaluation can land a few ulps either
+    side of an alpha they equal exactly. The tolerance is far above rounding error (about 1e-15
+    relative) and far below the gap between distinct attainable p-values of any design simtrial
+    accepts, so the decision is the exact-arithmetic one; the tests check this against
+    ``fractions.Fraction`` over many small designs and alphas.
+    """
+    return p_value <= alpha * REJECTION_TOLERANCE
 
 
 # Tables smaller than this are filled on one thread (measured break-even on 2 shared cores).
@@ -100,7 +117,8 @@ def fisher_exact_power(
 ) -> float:
     """Exact power by enumerating all (n1 + 1)(n2 + 1) outcomes.
 
-    power = sum over (x1, x2) of Binom(x1; n1, p1) Binom(x2; n2, p2) [p(x1, x2) <= alpha].
+    power = sum over (x1, x2) of Binom(x1; n1, p1) Binom(x2; n2, p2) [p(x1, x2) <= alpha]
+    (decided by :func:`rejects`).
 
     Examples
     --------
@@ -109,7 +127,7 @@ def fisher_exact_power(
     >>> round(fisher_exact_power(32, 0.40, 32, 0.085), 3)
     0.807
     """
-    reject = fisher_p_value_table(n1, n2, alternative=alternative) <= alpha
+    reject = rejects(fisher_p_value_table(n1, n2, alternative=alternative), alpha)
     pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
     pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
     return float(pmf1 @ reject @ pmf2)

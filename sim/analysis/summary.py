@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from .binomial import binomial_interval_table
-from .fisher import fisher_p_value_table
+from .fisher import fisher_p_value_table, rejects
 
 # A Monte Carlo estimate further than this many standard errors from its exact value is flagged.
 AGREEMENT_SE = 4.0
@@ -208,7 +208,7 @@ class TrialTestSummary(_Power):
 def compare_from_histogram(analysis, n: tuple[int, int], true_rates: tuple[float, float],
                            histogram: np.ndarray) -> CompareSummary:
     """Power from the joint histogram of (x1, x2) over trials, and exact power by enumeration."""
-    reject = fisher_p_value_table(n[0], n[1], alternative=analysis.alternative) <= analysis.alpha
+    reject = rejects(fisher_p_value_table(n[0], n[1], alternative=analysis.alternative), analysis.alpha)
     pmf1 = stats.binom.pmf(np.arange(n[0] + 1), n[0], true_rates[0])
     pmf2 = stats.binom.pmf(np.arange(n[1] + 1), n[1], true_rates[1])
     return CompareSummary(
