@@ -1,7 +1,7 @@
 """The patient model as kernel parameters, and its exact marginal rates.
 
 :func:`build_patient_model` packs a validated :class:`~sim.scenario.Scenario` into the small
-arrays the cohort kernel takes; :func:`marginal_rate` computes p-bar = E[p(W)] over the
+arrays the trial kernel takes; :func:`marginal_rate` computes p-bar = E[p(W)] over the
 eligibility-adjusted washout distribution by quadrature. Patients are independent, so a
 group's count of an endpoint is exactly Binomial(n, p-bar): the basis of every exact
 answer reported beside the Monte Carlo.
@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 from scipy import integrate
 
-from .kernels import cohort
+from .kernels import trials as kt
 from .kernels import distributions as kd
 from .scenario import (
     Eligibility,
@@ -60,6 +60,7 @@ def washout_window(group: Group, eligibility: Eligibility) -> WashoutWindow:
 def _risk_parameters(risk) -> tuple[int, float, float, float]:
     if risk is None:
         return kd.RISK_NONE, 0.0, 0.0, 0.0
+    risk = risk.at_prior_means()  # the kernel draws prior'd parameters per trial; this fills the layout
     if risk.model == "constant":
         return kd.RISK_CONSTANT, risk.p, 0.0, 0.0
     if risk.model == "washout_decay":
@@ -75,15 +76,27 @@ def _eligible_empirical(washout: EmpiricalWashout, window: WashoutWindow) -> np.
 _DOSE_ENDPOINTS = ("missed_week2", "doses_week1", "doses_week2", "doses_total")
 
 
-def _groups_needing_doses(scenario: Scenario) -> set[str]:
-    needed: set[str] = set()
+def _dose_modes(scenario: Scenario) -> dict[str, int]:
+    """What each group must draw of its doses: all of them, only whether week 2 has none, or nothing."""
+    modes = {name: kt.DOSES_NONE for name in scenario.groups}
+    uses: list[tuple[set[str], tuple[str, ...]]] = []
     for analysis in scenario.analyses:
-        uses = {analysis.endpoint}
+        endpoints = {analysis.endpoint}
         if analysis.kind == "compare" and analysis.by is not None:
-            uses.add(analysis.by)
-        if uses & set(_DOSE_ENDPOINTS):
-            needed.update(analysis.group_names)
-    return needed
+            endpoints.add(analysis.by)
+        uses.append((endpoints, analysis.group_names))
+    for rule in scenario.monitoring:
+        uses.append(({rule.endpoint}, (rule.group,)))
+    for endpoints, groups in uses:
+        if endpoints & {"doses_week1", "doses_week2", "doses_total"}:
+            mode = kt.DOSES_ALL
+        elif "missed_week2" in endpoints:
+            mode = kt.DOSES_MISSED_WEEK2
+        else:
+            continue
+        for name in groups:
+            modes[name] = max(modes[name], mode)
+    return modes
 
 
 def _groups_needing_washout(scenario: Scenario) -> set[str]:
@@ -100,75 +113,118 @@ def _groups_needing_washout(scenario: Scenario) -> set[str]:
 
 @dataclass(frozen=True, eq=False)
 class PatientModel:
-    """Kernel inputs for one scenario (see :mod:`sim.kernels.cohort` for the layout)."""
+    """Kernel inputs for one scenario (see :mod:`sim.kernels.trials` for the layout)."""
 
     group_names: tuple[str, ...]
     group_int: np.ndarray
     group_real: np.ndarray
     empirical: np.ndarray
+    rules_int: np.ndarray
+    rules_looks: np.ndarray
+    rules_stop: np.ndarray
+    rule_ids: tuple[str, ...] = ()
 
     def group_index(self, name: str) -> int:
         return self.group_names.index(name)
 
     def group_size(self, name: str) -> int:
-        return int(self.group_int[self.group_index(name), cohort.GI_N])
+        return int(self.group_int[self.group_index(name), kt.GI_N])
 
 
 def build_patient_model(scenario: Scenario) -> PatientModel:
-    """Pack a scenario's groups into the cohort kernel's parameter arrays."""
+    """Pack a scenario's groups into the trial kernel's parameter arrays."""
     names = tuple(scenario.groups)
-    group_int = np.zeros((len(names), cohort.GROUP_INT_FIELDS), dtype=np.int64)
-    group_real = np.zeros((len(names), cohort.GROUP_REAL_FIELDS), dtype=np.float64)
+    group_int = np.zeros((len(names), kt.GROUP_INT_FIELDS), dtype=np.int64)
+    group_real = np.zeros((len(names), kt.GROUP_REAL_FIELDS), dtype=np.float64)
     empirical_parts: list[np.ndarray] = []
     offset = 0
-    with_doses = _groups_needing_doses(scenario)
+    dose_modes = _dose_modes(scenario)
     with_washout = _groups_needing_washout(scenario)
     for g, name in enumerate(names):
         group = scenario.groups[name]
         gi, gr = group_int[g], group_real[g]
-        gi[cohort.GI_N] = group.n
-        gi[cohort.GI_DRAW_WASHOUT] = int(name in with_washout)
+        gi[kt.GI_N] = group.n
+        gi[kt.GI_DRAW_WASHOUT] = int(name in with_washout)
         window = washout_window(group, scenario.eligibility)
-        gr[cohort.GR_LOWER], gr[cohort.GR_UPPER] = window.lower, window.upper
-        gr[cohort.GR_DEFER_MIN] = window.defer_min
-        gr[cohort.GR_U_LOW], gr[cohort.GR_U_HIGH] = 0.0, 1.0
+        gr[kt.GR_LOWER], gr[kt.GR_UPPER] = window.lower, window.upper
+        gr[kt.GR_DEFER_MIN] = window.defer_min
+        gr[kt.GR_U_LOW], gr[kt.GR_U_HIGH] = 0.0, 1.0
         washout = group.washout_months
         if washout is not None:
-            gi[cohort.GI_WASHOUT] = _WASHOUT_CODES[type(washout)]
+            gi[kt.GI_WASHOUT] = _WASHOUT_CODES[type(washout)]
             if isinstance(washout, FixedWashout):
-                gr[cohort.GR_WASHOUT_P0] = washout.value
+                gr[kt.GR_WASHOUT_P0] = washout.value
             elif isinstance(washout, UniformWashout):
-                gr[cohort.GR_WASHOUT_P0], gr[cohort.GR_WASHOUT_P1] = washout.low, washout.high
+                gr[kt.GR_WASHOUT_P0], gr[kt.GR_WASHOUT_P1] = washout.low, washout.high
             elif isinstance(washout, LognormalWashout):
-                gr[cohort.GR_WASHOUT_P0], gr[cohort.GR_WASHOUT_P1] = washout.median, washout.sigma
+                gr[kt.GR_WASHOUT_P0], gr[kt.GR_WASHOUT_P1] = washout.median, washout.sigma
             elif isinstance(washout, GammaWashout):
-                gr[cohort.GR_WASHOUT_P0], gr[cohort.GR_WASHOUT_P1] = washout.mean, washout.shape
+                gr[kt.GR_WASHOUT_P0], gr[kt.GR_WASHOUT_P1] = washout.mean, washout.shape
             elif isinstance(washout, EmpiricalWashout):
                 values = _eligible_empirical(washout, window)
                 empirical_parts.append(values)
-                gi[cohort.GI_EMPIRICAL_START], gi[cohort.GI_EMPIRICAL_STOP] = offset, offset + len(values)
+                gi[kt.GI_EMPIRICAL_START], gi[kt.GI_EMPIRICAL_STOP] = offset, offset + len(values)
                 offset += len(values)
             if isinstance(washout, (UniformWashout, LognormalWashout)):
                 dist = washout.scipy_distribution()
                 # Only move off the exact (0, 1) when truncating, so untruncated draws stay
                 # bit-identical to the plain inverse CDF.
                 if window.lower > 0.0:
-                    gr[cohort.GR_U_LOW] = float(dist.cdf(window.lower))
+                    gr[kt.GR_U_LOW] = float(dist.cdf(window.lower))
                 if math.isfinite(window.upper):
-                    gr[cohort.GR_U_HIGH] = float(dist.cdf(window.upper))
-        (gi[cohort.GI_EVENT_MODEL], gr[cohort.GR_EVENT_A], gr[cohort.GR_EVENT_B],
-         gr[cohort.GR_EVENT_C]) = _risk_parameters(group.cardiac_event)
-        (gi[cohort.GI_RESPONSE_MODEL], gr[cohort.GR_RESPONSE_A], gr[cohort.GR_RESPONSE_B],
-         gr[cohort.GR_RESPONSE_C]) = _risk_parameters(group.response)
+                    gr[kt.GR_U_HIGH] = float(dist.cdf(window.upper))
+        (gi[kt.GI_EVENT_MODEL], gr[kt.GR_EVENT_A], gr[kt.GR_EVENT_B],
+         gr[kt.GR_EVENT_C]) = _risk_parameters(group.cardiac_event)
+        (gi[kt.GI_RESPONSE_MODEL], gr[kt.GR_RESPONSE_A], gr[kt.GR_RESPONSE_B],
+         gr[kt.GR_RESPONSE_C]) = _risk_parameters(group.response)
         if group.doses is not None:
-            gi[cohort.GI_DOSE_COURSES] = group.doses.courses
-            gi[cohort.GI_DOSE_PER_COURSE] = group.doses.per_course
-            gi[cohort.GI_DOSE_EVENT_COURSE] = group.doses.event_course - 1
-            gi[cohort.GI_SIMULATE_DOSES] = int(name in with_doses)
-            for course, p_dose in enumerate(group.doses.p_dose_by_course()):
-                gr[cohort.GR_P_DOSE + course] = p_dose
+            gi[kt.GI_DOSE_COURSES] = group.doses.courses
+            gi[kt.GI_DOSE_PER_COURSE] = group.doses.per_course
+            gi[kt.GI_DOSE_EVENT_COURSE] = group.doses.event_course - 1
+            gi[kt.GI_DOSE_MODE] = dose_modes[name]
+            p_by_course = group.doses.p_dose_by_course()
+            for course, p_dose in enumerate(p_by_course):
+                gr[kt.GR_P_DOSE + course] = p_dose
+            if group.doses.courses >= 2:
+                gr[kt.GR_MISSED_WEEK2_IF_NO_EVENT] = kt.zero_count_probability(group.doses.per_course,
+                                                                               p_by_course[1])
+        mask = 0
+        for endpoint, slots in (("cardiac_event", (kt.PRIOR_EVENT_A, kt.PRIOR_EVENT_B)),
+                                ("response", (kt.PRIOR_RESPONSE_A, kt.PRIOR_RESPONSE_B))):
+            risk = group.risk(endpoint)
+            if risk is None:
+                continue
+            for field, slot in zip(_PRIOR_FIELDS[risk.model], slots):
+                prior = risk.priors.get(field)
+                if prior is not None:
+                    mask |= 1 << slot
+                    gr[kt.GR_PRIOR + 2 * slot], gr[kt.GR_PRIOR + 2 * slot + 1] = prior.a, prior.b
+        gi[kt.GI_PRIORS] = mask
     empirical = np.concatenate(empirical_parts) if empirical_parts else np.zeros(1)
-    return PatientModel(names, group_int, group_real, empirical)
+    return PatientModel(names, group_int, group_real, empirical, *_monitoring_arrays(scenario, names),
+                        rule_ids=tuple(rule.rule_id for rule in scenario.monitoring))
+
+
+# Which kernel slot each prior'd field fills: (a, b) of the event or response risk.
+_PRIOR_FIELDS = {"constant": ("p",), "washout_decay": ("p_early", "p_late"), "logistic": ()}
+_COUNT_ENDPOINTS = {"cardiac_event": kt.ENDPOINT_CARDIAC_EVENT, "response": kt.ENDPOINT_RESPONSE,
+                    "missed_week2": kt.ENDPOINT_MISSED_WEEK2}
+
+
+def _monitoring_arrays(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rules = scenario.monitoring
+    width = max((len(rule.looks) for rule in rules), default=1)
+    rules_int = np.zeros((len(rules), kt.RULE_INT_FIELDS), dtype=np.int64)
+    looks = np.zeros((len(rules), width), dtype=np.int64)
+    stop = np.zeros((len(rules), width), dtype=np.int64)
+    for r, rule in enumerate(rules):
+        rules_int[r, kt.RI_GROUP] = names.index(rule.group)
+        rules_int[r, kt.RI_ENDPOINT] = _COUNT_ENDPOINTS[rule.endpoint]
+        rules_int[r, kt.RI_ACTION] = kt.ACTION_STOP_TRIAL if rule.action == "stop_trial" else kt.ACTION_STOP_GROUP
+        rules_int[r, kt.RI_LOOKS] = len(rule.looks)
+        looks[r, : len(rule.looks)] = rule.looks
+        stop[r, : len(rule.looks)] = rule.boundary
+    return rules_int, looks, stop
 
 
 def risk_at(risk, washout: float) -> float:

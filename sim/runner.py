@@ -1,106 +1,88 @@
 """Chunk plan -> run_chunk (pure) -> reduce. The one compute path for every backend.
 
-A run is split into chunks of consecutive trials. :func:`run_chunk` simulates one chunk
-and returns integer tallies (histograms of the counts each analysis needs); tallies add
-exactly, so any split, order or executor gives the same totals bit for bit. Memory is
-bounded by the chunk size and the number of chunks in flight, never by the trial count.
+A run is split into chunks of consecutive trials, sized by simulated patients. :func:`run_chunk`
+simulates one chunk with the serial trial kernel (:mod:`sim.kernels.trials`), runs the per-trial
+tests, and returns integer tallies (:mod:`sim.tally`); tallies add exactly, so any split, order or
+executor gives the same totals bit for bit. Memory is bounded by the chunk size and the number of
+chunks in flight, never by the trial count or by (n1 + 1)(n2 + 1).
 
-``executor`` may be any :class:`concurrent.futures.Executor` (a Dask ``Client`` exposes
-one as ``client.get_executor()``); ``None`` runs the chunks here, each one parallel over
-trials on numba's threads.
+Chunks run on an executor: by default a thread pool of :func:`threads` threads here (the kernels
+release the GIL), or any :class:`concurrent.futures.Executor` (a Dask ``Client`` exposes one as
+``client.get_executor()``). The main thread only waits for chunks, in short waits, so Ctrl-C
+interrupts a run within a fraction of a second and never inside a kernel.
+
+Streams: every run (``simtrial run``, ``size``, each point of ``sweep``) uses stream 0 with the
+scenario's seed, so a patient's draws depend only on (seed, trial, group, patient): the same scenario
+gives the same numbers whichever command runs it, and runs that differ in a parameter (sizes of a
+sizing curve, points of a sweep) share their random numbers (common random numbers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import time
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
-from scipy import stats
 
-from .analysis.fisher import ALTERNATIVES, fisher_exact_power, rejects
-from .analysis.summary import (
-    CompareSummary,
-    EstimateSummary,
-    TrialTestSummary,
-    compare_from_histogram,
-    estimate_from_histogram,
-)
+from .analysis.fisher import ALTERNATIVES, rejects
 from .analysis.wilcoxon import mann_whitney_null_sf
-from .kernels import cohort
 from .kernels import logistic as klogistic
-from .model import PatientModel, build_patient_model, marginal_rate, washout_share_below
+from .kernels import trials as kt
+from .model import PatientModel, build_patient_model
 from .scenario import Scenario
+from .tally import CountTally, GroupOutcomeCode, MarkTally, SparseCounts, Tallies, add_tallies
 
-Summary = Union[CompareSummary, EstimateSummary, TrialTestSummary]
-Tallies = dict[str, np.ndarray]
-
-# About this many simulated patients per chunk: large enough to amortise the parallel
-# launch, small enough that a chunk's counts stay in cache and progress moves.
-CHUNK_PATIENTS = 1 << 21
+# About this many simulated patients per chunk: a few tens of milliseconds of work, so chunks balance
+# over threads and an interrupt is seen quickly; fewer when patient-level values are kept for tests.
+CHUNK_PATIENTS = 1 << 20
+TEST_CHUNK_PATIENTS = 1 << 17
 MAX_CHUNK_TRIALS = 1 << 16
-_ENDPOINT_INDEX = {"cardiac_event": cohort.ENDPOINT_CARDIAC_EVENT, "response": cohort.ENDPOINT_RESPONSE,
-                   "missed_week2": cohort.ENDPOINT_MISSED_WEEK2}
-_VALUE_INDEX = {
-    "washout_months": cohort.VALUE_WASHOUT,
-    "cardiac_event": cohort.VALUE_CARDIAC_EVENT,
-    "response": cohort.VALUE_RESPONSE,
-    "doses_week1": cohort.VALUE_DOSES_WEEK1,
-    "doses_week2": cohort.VALUE_DOSES_WEEK2,
-    "doses_total": cohort.VALUE_DOSES_TOTAL,
-    "missed_week2": cohort.VALUE_MISSED_WEEK2,
+# Seconds between checks for an interrupt while chunks run.
+WAIT_SECONDS = 0.2
+# The version of the random stream: which draws a patient's counters feed. Recorded in outputs.
+STREAM_VERSION = 1
+
+ENDPOINT_INDEX = {"cardiac_event": kt.ENDPOINT_CARDIAC_EVENT, "response": kt.ENDPOINT_RESPONSE,
+                  "missed_week2": kt.ENDPOINT_MISSED_WEEK2}
+VALUE_INDEX = {
+    "washout_months": kt.VALUE_WASHOUT,
+    "cardiac_event": kt.VALUE_CARDIAC_EVENT,
+    "response": kt.VALUE_RESPONSE,
+    "doses_week1": kt.VALUE_DOSES_WEEK1,
+    "doses_week2": kt.VALUE_DOSES_WEEK2,
+    "doses_total": kt.VALUE_DOSES_TOTAL,
+    "missed_week2": kt.VALUE_MISSED_WEEK2,
 }
+RULE_PREFIX = "rule:"
+ENROLLED_PREFIX = "enrolled:"
+
+_threads: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class TallySpec:
-    """One analysis' histogram: counts of ``endpoint`` in ``groups`` (one or two)."""
-
-    analysis_id: str
-    endpoint: int
-    groups: tuple[int, ...]
-    sizes: tuple[int, ...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(n + 1 for n in self.sizes)
+def available_threads() -> int:
+    """Cores this process may use: NUMBA_NUM_THREADS if set (as Dask workers and the SLURM jobs set it)."""
+    configured = os.environ.get("NUMBA_NUM_THREADS")
+    if configured and configured.isdigit() and int(configured) >= 1:
+        return int(configured)
+    return os.cpu_count() or 1
 
 
-@dataclass(frozen=True, eq=False)
-class TrialTests:
-    """Per-trial tests in the kernel's layout (see :mod:`sim.kernels.cohort`)."""
-
-    ids: tuple[str, ...]
-    alphas: tuple[float, ...]
-    tests_int: np.ndarray
-    tests_real: np.ndarray
-    exact_sf: np.ndarray
+def set_threads(count: Optional[int]) -> int:
+    """Threads for local runs (None: every available core); returns the number in use."""
+    global _threads
+    if count is not None and not 1 <= count <= available_threads():
+        raise ValueError(f"threads must be between 1 and {available_threads()}, got {count}")
+    _threads = count
+    return threads()
 
 
-@dataclass(frozen=True, eq=False)
-class RunPlan:
-    """Everything a worker needs to run any chunk of a scenario (small and picklable)."""
-
-    model: PatientModel
-    seed: int
-    stream: int
-    trials: int
-    tallies: tuple[TallySpec, ...]
-    chunk_trials: int
-    tests: Optional[TrialTests] = None
-
-    def chunks(self) -> Iterator[tuple[int, int]]:
-        for start in range(0, self.trials, self.chunk_trials):
-            yield start, min(self.chunk_trials, self.trials - start)
-
-    @property
-    def n_chunks(self) -> int:
-        return math.ceil(self.trials / self.chunk_trials)
+def threads() -> int:
+    return _threads or available_threads()
 
 
 def canonical_digest(description: object) -> bytes:
@@ -114,122 +96,216 @@ def stream_id(description: object) -> int:
     return int.from_bytes(canonical_digest(description)[:8], "little")
 
 
-def default_chunk_trials(model: PatientModel) -> int:
-    patients = max(1, int(model.group_int[:, cohort.GI_N].sum()))
-    return int(max(1, min(MAX_CHUNK_TRIALS, CHUNK_PATIENTS // patients)))
+# --------------------------------------------------------------------------- the plan
 
 
-def _trial_tests(scenario: Scenario, model: PatientModel) -> Optional[TrialTests]:
-    analyses = [a for a in scenario.analyses if a.per_trial_test]
-    if not analyses:
-        return None
-    tests_int = np.full((len(analyses), cohort.TEST_INT_FIELDS), -1, dtype=np.int64)
-    tests_real = np.zeros((len(analyses), cohort.TEST_REAL_FIELDS))
-    tables: list[np.ndarray] = []
-    for index, (row, analysis) in enumerate(zip(tests_int, analyses)):
-        tests_real[index, cohort.TR_SPLIT_AT] = analysis.split_washout_at or 0.0
-        indices = [model.group_index(name) for name in analysis.group_names]
-        if analysis.test == "wilcoxon":
-            row[cohort.TI_KIND] = cohort.TEST_WILCOXON_BETWEEN if analysis.by is None else cohort.TEST_WILCOXON_BY
-        elif analysis.test == "logistic_lrt":
-            row[cohort.TI_KIND] = cohort.TEST_LOGISTIC_LRT
-        else:
-            row[cohort.TI_KIND] = cohort.TEST_SPLIT_FISHER
-        row[cohort.TI_ENDPOINT] = _VALUE_INDEX[analysis.endpoint]
-        if analysis.by is not None:
-            row[cohort.TI_BY] = _VALUE_INDEX[analysis.by]
-        row[cohort.TI_ALTERNATIVE] = ALTERNATIVES[analysis.alternative]
-        row[cohort.TI_GROUP_A] = indices[0]
-        row[cohort.TI_GROUP_B] = indices[-1]
-        row[cohort.TI_POOL_MASK] = sum(1 << g for g in indices)
-        if analysis.method == "exact":
-            row[cohort.TI_EXACT_ROW] = len(tables)
-            tables.append(mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names)))
-    width = max((len(t) for t in tables), default=1)
-    exact_sf = np.zeros((max(len(tables), 1), width))
-    for index, table in enumerate(tables):
-        exact_sf[index, : len(table)] = table
-    return TrialTests(tuple(a.analysis_id for a in analyses), tuple(a.alpha for a in analyses),
-                      tests_int, tests_real, exact_sf)
+@dataclass(frozen=True, eq=False)
+class TrialTest:
+    """A test computed per trial on patient-level data, in kernel terms."""
+
+    analysis_id: str
+    alpha: float
+    kind: str  # "wilcoxon_between", "wilcoxon_by", "split_fisher", "logistic_lrt"
+    groups: tuple[int, ...]
+    column: int
+    by_column: int
+    alternative: int
+    split_at: float
+    integer_max: int
+    exact_sf: np.ndarray
+
+    @property
+    def pool_mask(self) -> int:
+        return sum(1 << g for g in self.groups)
+
+    def p_values(self, values: np.ndarray, n_real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from .kernels import trialtests
+
+        if self.kind == "wilcoxon_between":
+            return trialtests.wilcoxon_between(values, n_real, self.groups[0], self.groups[-1], self.column,
+                                               self.alternative, self.exact_sf, self.integer_max)
+        if self.kind == "wilcoxon_by":
+            return trialtests.wilcoxon_by(values, n_real, self.pool_mask, self.column, self.by_column,
+                                          self.alternative, self.integer_max)
+        if self.kind == "split_fisher":
+            return trialtests.split_fisher(values, n_real, self.pool_mask, self.column, self.split_at,
+                                           self.alternative)
+        return trialtests.logistic_lrt_trials(values, n_real, self.pool_mask, self.column)
+
+    def tally(self, values: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """int64 [trials, rejections, undefined, separated, not converged]."""
+        p, status = self.p_values(values, n_real)
+        return np.array([
+            len(p),
+            int(np.count_nonzero(rejects(p, self.alpha))),
+            int(np.count_nonzero(status == klogistic.STATUS_DEGENERATE)),
+            int(np.count_nonzero(status == klogistic.STATUS_SEPARATED)),
+            int(np.count_nonzero(status == klogistic.STATUS_NOT_CONVERGED)),
+        ], dtype=np.int64)
 
 
-def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int] = None) -> RunPlan:
-    """Compile a validated scenario into a run plan."""
+@dataclass(frozen=True, eq=False)
+class RunPlan:
+    """Everything a worker needs to run any chunk of a scenario (small and picklable)."""
+
+    model: PatientModel
+    seed: int
+    stream: int
+    trials: int
+    chunk_trials: int
+    counts: tuple[CountTally, ...] = ()
+    tests: tuple[TrialTest, ...] = ()
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
+    mark_tallies: tuple[MarkTally, ...] = ()
+    enrolment: tuple[GroupOutcomeCode, ...] = ()
+
+    def chunks(self) -> Iterator[tuple[int, int]]:
+        for start in range(0, self.trials, self.chunk_trials):
+            yield start, min(self.chunk_trials, self.trials - start)
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.trials // self.chunk_trials)
+
+    @property
+    def wants_values(self) -> bool:
+        return bool(self.tests)
+
+
+def possible_sizes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
+    """The numbers of patients each group can end up enrolling under the scenario's monitoring."""
+    sizes = {name: {group.n} for name, group in scenario.groups.items()}
+    for rule in scenario.monitoring:
+        planned = scenario.groups[rule.group].n
+        sizes[rule.group].update(rule.looks)
+        if rule.action == "stop_trial":
+            for name, group in scenario.groups.items():
+                sizes[name].update((group.n * look) // planned for look in rule.looks)
+    return {name: tuple(sorted(values)) for name, values in sizes.items()}
+
+
+def default_chunk_trials(model: PatientModel, *, with_values: bool = False) -> int:
+    patients = max(1, int(model.group_int[:, kt.GI_N].sum()))
+    budget = TEST_CHUNK_PATIENTS if with_values else CHUNK_PATIENTS
+    return int(max(1, min(MAX_CHUNK_TRIALS, budget // patients)))
+
+
+def _integer_max(scenario: Scenario, analysis) -> int:
+    """Largest value of a whole-number endpoint (doses) over the analysis' groups, or -1 (real values)."""
+    if analysis.endpoint not in ("doses_week1", "doses_week2", "doses_total"):
+        return -1
+    largest = 0
+    for name in analysis.group_names:
+        doses = scenario.groups[name].doses
+        per_course = doses.per_course
+        largest = max(largest, per_course * (doses.courses if analysis.endpoint == "doses_total" else 1))
+    return largest
+
+
+def _trial_test(scenario: Scenario, model: PatientModel, analysis) -> TrialTest:
+    if analysis.test == "wilcoxon":
+        kind = "wilcoxon_between" if analysis.by is None else "wilcoxon_by"
+    elif analysis.test == "logistic_lrt":
+        kind = "logistic_lrt"
+    else:
+        kind = "split_fisher"
+    exact_sf = np.empty(0)
+    if analysis.method == "exact":
+        exact_sf = mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names))
+    return TrialTest(
+        analysis_id=analysis.analysis_id, alpha=analysis.alpha, kind=kind,
+        groups=tuple(model.group_index(name) for name in analysis.group_names),
+        column=VALUE_INDEX[analysis.endpoint],
+        by_column=VALUE_INDEX[analysis.by] if analysis.by is not None else -1,
+        alternative=ALTERNATIVES[analysis.alternative], split_at=float(analysis.split_washout_at or 0.0),
+        integer_max=_integer_max(scenario, analysis), exact_sf=exact_sf,
+    )
+
+
+def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int] = None,
+              extra_marks: Iterable[tuple[str, str, int]] = ()) -> RunPlan:
+    """Compile a validated scenario into a run plan.
+
+    ``extra_marks`` asks for the count of an endpoint among a group's first ``position`` patients in
+    every trial (group name, endpoint, position): sizing evaluates smaller studies on prefixes of one
+    simulated cohort this way.
+    """
     model = build_patient_model(scenario)
-    specs = []
+    sizes = possible_sizes(scenario)
+
+    def code(name: str) -> GroupOutcomeCode:
+        return GroupOutcomeCode(model.group_index(name), scenario.groups[name].n, sizes[name])
+
+    counts, tests, mark_requests, mark_tallies = [], [], [], []
     for analysis in scenario.analyses:
         if analysis.per_trial_test:
-            continue
-        groups = tuple(model.group_index(name) for name in analysis.group_names)
-        sizes = tuple(model.group_size(name) for name in analysis.group_names)
-        specs.append(TallySpec(analysis.analysis_id, _ENDPOINT_INDEX[analysis.endpoint], groups, sizes))
+            tests.append(_trial_test(scenario, model, analysis))
+        elif analysis.kind == "compare" and analysis.test == "simon":
+            r1, n1, r, n = analysis.simon
+            name = analysis.group_names[0]
+            first = len(mark_requests)
+            mark_requests += [(name, analysis.endpoint, n1), (name, analysis.endpoint, n)]
+            mark_tallies.append(MarkTally(analysis.analysis_id, (first, first + 1), (n1, n)))
+        else:
+            counts.append(CountTally(analysis.analysis_id, ENDPOINT_INDEX[analysis.endpoint],
+                                     tuple(code(name) for name in analysis.group_names)))
+    mark_requests += list(extra_marks)
+    marks, order = _mark_array(model, mark_requests)
+    mark_tallies = [MarkTally(t.analysis_id, tuple(order[m] for m in t.marks), t.limits) for t in mark_tallies]
     if chunk_trials is not None and chunk_trials < 1:
         raise ValueError(f"chunk_trials must be >= 1, got {chunk_trials}")
+    enrolment = tuple(code(name) for name in scenario.groups) if scenario.monitoring else ()
     return RunPlan(
-        model=model,
-        seed=scenario.seed,
-        stream=stream,
-        trials=scenario.trials,
-        tallies=tuple(specs),
-        chunk_trials=chunk_trials or default_chunk_trials(model),
-        tests=_trial_tests(scenario, model),
+        model=model, seed=scenario.seed, stream=stream, trials=scenario.trials,
+        chunk_trials=chunk_trials or default_chunk_trials(model, with_values=bool(tests)),
+        counts=tuple(counts), tests=tuple(tests), marks=marks, mark_tallies=tuple(mark_tallies),
+        enrolment=enrolment,
     )
 
 
-def simulate_chunk_counts(plan: RunPlan, trial_start: int, n_trials: int) -> np.ndarray:
-    """Counts per trial, group and endpoint for trials [trial_start, trial_start + n_trials)."""
+def _mark_array(model: PatientModel, requests: list[tuple[str, str, int]]) -> tuple[np.ndarray, list[int]]:
+    """Marks in the kernel's order (by group, then position) and where each request landed."""
+    rows = [(model.group_index(name), ENDPOINT_INDEX[endpoint], position) for name, endpoint, position in requests]
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][2], i))
+    marks = np.array([rows[i] for i in order], dtype=np.int64).reshape(len(rows), 3)
+    landed = [0] * len(rows)
+    for position, i in enumerate(order):
+        landed[i] = position
+    return marks, landed
+
+
+# --------------------------------------------------------------------------- running chunks
+
+
+def simulate_chunk(plan: RunPlan, trial_start: int, n_trials: int):
+    """The trial kernel on trials [trial_start, trial_start + n_trials): see :func:`sim.kernels.trials.simulate_block`."""
     model = plan.model
-    return cohort.simulate_counts(
+    return kt.simulate_block(
         np.uint64(plan.seed), np.uint64(plan.stream), np.int64(trial_start), np.int64(n_trials),
-        model.group_int, model.group_real, model.empirical,
+        model.group_int, model.group_real, model.empirical, model.rules_int, model.rules_looks, model.rules_stop,
+        plan.marks, np.int64(plan.wants_values),
     )
-
-
-def tally_counts(plan: RunPlan, counts: np.ndarray) -> Tallies:
-    """Histograms of each analysis' counts (int64)."""
-    tallies: Tallies = {}
-    for spec in plan.tallies:
-        x = counts[:, spec.groups[0], spec.endpoint].astype(np.int64)
-        for group, size in zip(spec.groups[1:], spec.sizes[1:]):
-            x = x * (size + 1) + counts[:, group, spec.endpoint]
-        size = int(np.prod(spec.shape))
-        tallies[spec.analysis_id] = np.bincount(x, minlength=size).astype(np.int64).reshape(spec.shape)
-    return tallies
-
-
-def tally_tests(tests: TrialTests, p_values: np.ndarray, status: np.ndarray) -> Tallies:
-    """Per test: int64 [trials, rejections, undefined, separated, not converged]."""
-    tallies: Tallies = {}
-    for a, (analysis_id, alpha) in enumerate(zip(tests.ids, tests.alphas)):
-        codes = status[:, a]
-        tallies[analysis_id] = np.array([
-            len(codes),
-            int(np.count_nonzero(rejects(p_values[:, a], alpha))),
-            int(np.count_nonzero(codes == klogistic.STATUS_DEGENERATE)),
-            int(np.count_nonzero(codes == klogistic.STATUS_SEPARATED)),
-            int(np.count_nonzero(codes == klogistic.STATUS_NOT_CONVERGED)),
-        ], dtype=np.int64)
-    return tallies
 
 
 def run_chunk(plan: RunPlan, trial_start: int, n_trials: int) -> Tallies:
     """Simulate and tally one chunk. Pure: the same arguments give the same tallies anywhere."""
-    if plan.tests is None:
-        return tally_counts(plan, simulate_chunk_counts(plan, trial_start, n_trials))
-    model, tests = plan.model, plan.tests
-    counts, p_values, status = cohort.simulate_trials(
-        np.uint64(plan.seed), np.uint64(plan.stream), np.int64(trial_start), np.int64(n_trials),
-        model.group_int, model.group_real, model.empirical, tests.tests_int, tests.tests_real, tests.exact_sf,
-    )
-    return {**tally_counts(plan, counts), **tally_tests(tests, p_values, status)}
-
-
-def add_tallies(total: Optional[Tallies], part: Tallies) -> Tallies:
-    if total is None:
-        return {key: value.copy() for key, value in part.items()}
-    for key, value in part.items():
-        total[key] += value
-    return total
+    n_real, counts, rule_fired, mark_counts, values = simulate_chunk(plan, trial_start, n_trials)
+    tallies: Tallies = {}
+    for spec in plan.counts:
+        tallies[spec.analysis_id] = spec.tally(n_real, counts)
+    for test in plan.tests:
+        tallies[test.analysis_id] = test.tally(values, n_real)
+    for spec in plan.mark_tallies:
+        tallies[spec.analysis_id] = spec.tally(mark_counts)
+    model = plan.model
+    for r, rule_id in enumerate(model.rule_ids):
+        n_looks = int(model.rules_int[r, kt.RI_LOOKS])
+        fired = rule_fired[:, r].astype(np.int64)
+        tallies[RULE_PREFIX + rule_id] = np.bincount(np.where(fired < 0, n_looks, fired), minlength=n_looks + 1)
+    for code in plan.enrolment:
+        tallies[ENROLLED_PREFIX + model.group_names[code.group]] = np.bincount(
+            n_real[:, code.group], minlength=code.planned + 1).astype(np.int64)
+    return tallies
 
 
 def execute(
@@ -237,24 +313,39 @@ def execute(
     *,
     executor: Optional[Executor] = None,
     chunks: Optional[Iterable[tuple[int, int]]] = None,
-    max_in_flight: int = 16,
+    max_in_flight: Optional[int] = None,
     on_chunk: Optional[Callable[[int], None]] = None,
+    chunk_function: Callable[[RunPlan, int, int], Tallies] = run_chunk,
 ) -> Tallies:
     """Run the plan's chunks (or the given ones) and return the summed tallies.
 
-    ``on_chunk(n_trials)`` is called after each finished chunk, for progress display.
-    At most ``max_in_flight`` chunks are submitted at once, so memory stays bounded.
+    ``executor=None`` runs chunks on a pool of :func:`threads` threads here (inline with one thread).
+    ``on_chunk(n_trials)`` is called after each finished chunk, for progress display. At most
+    ``max_in_flight`` chunks are submitted at once, so memory stays bounded. An interrupt cancels the
+    chunks not started and propagates; chunks already running finish (they are short).
     """
     chunk_iter = iter(chunks if chunks is not None else plan.chunks())
-    total: Optional[Tallies] = None
-    if executor is None:
+    if executor is None and threads() == 1:
+        total: Optional[Tallies] = None
         for start, count in chunk_iter:
-            total = add_tallies(total, run_chunk(plan, start, count))
+            total = add_tallies(total, chunk_function(plan, start, count))
             if on_chunk:
                 on_chunk(count)
-    else:
-        pending: dict = {}
-        exhausted = False
+        if total is None:
+            raise ValueError("no trials to run")
+        return total
+    if executor is None:
+        with ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="simtrial") as pool:
+            return _drain(plan, pool, chunk_iter, max_in_flight or 4 * threads(), on_chunk, chunk_function)
+    return _drain(plan, executor, chunk_iter, max_in_flight or 16, on_chunk, chunk_function)
+
+
+def _drain(plan: RunPlan, executor: Executor, chunk_iter: Iterator[tuple[int, int]], max_in_flight: int,
+           on_chunk: Optional[Callable[[int], None]], chunk_function) -> Tallies:
+    total: Optional[Tallies] = None
+    pending: dict = {}
+    exhausted = False
+    try:
         while True:
             while not exhausted and len(pending) < max_in_flight:
                 try:
@@ -262,18 +353,25 @@ def execute(
                 except StopIteration:
                     exhausted = True
                     break
-                pending[executor.submit(run_chunk, plan, start, count)] = count
+                pending[executor.submit(chunk_function, plan, start, count)] = count
             if not pending:
                 break
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), timeout=WAIT_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 count = pending.pop(future)
                 total = add_tallies(total, future.result())
                 if on_chunk:
                     on_chunk(count)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
     if total is None:
         raise ValueError("no trials to run")
     return total
+
+
+# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
@@ -284,72 +382,16 @@ class RunResult:
     trials: int
     seed: int
     stream: int
-    summaries: tuple[Summary, ...]
+    summaries: tuple
     elapsed_seconds: float
     tallies: Tallies = field(repr=False, compare=False)
+    monitoring: tuple = ()
+    enrolment: tuple = ()
 
     @property
     def agrees(self) -> bool:
         """Every Monte Carlo estimate lies within 4 standard errors of its exact value."""
-        return all(summary.agrees for summary in self.summaries)
-
-
-def split_fisher_exact_power(scenario: Scenario, analysis) -> Optional[float]:
-    """Exact power of Fisher's test of short against long washouts within one group.
-
-    The short-washout count M is Binomial(n, P(W' < split)); given M = m the two subgroups'
-    event counts are independent binomials with the conditional rates on each side, so the
-    power is sum over m of P(M = m) * exact Fisher power(m, n - m). Trials with an empty
-    subgroup do not reject. Pooled groups with different rates are not binomial: None.
-    """
-    if len(analysis.group_names) != 1:
-        return None
-    group = scenario.groups[analysis.group_names[0]]
-    eligibility, split = scenario.eligibility, analysis.split_washout_at
-    share = washout_share_below(group, eligibility, split)
-    if share <= 0.0 or share >= 1.0:
-        return 0.0
-    short_rate = marginal_rate(group, analysis.endpoint, eligibility, high=split)
-    long_rate = marginal_rate(group, analysis.endpoint, eligibility, low=split)
-    n = group.n
-    weights = stats.binom.pmf(np.arange(n + 1), n, share)
-    return float(sum(
-        weights[m] * fisher_exact_power(m, short_rate, n - m, long_rate, alpha=analysis.alpha,
-                                        alternative=analysis.alternative)
-        for m in range(1, n)
-    ))
-
-
-def summarise(scenario: Scenario, plan: RunPlan, tallies: Tallies) -> tuple[Summary, ...]:
-    """Turn reduced tallies into result objects with exact values beside them."""
-    summaries: list[Summary] = []
-    specs = iter(plan.tallies)
-    for analysis in scenario.analyses:
-        if analysis.per_trial_test:
-            trials, rejections, undefined, separated, not_converged = (int(v) for v in tallies[analysis.analysis_id])
-            exact = split_fisher_exact_power(scenario, analysis) if analysis.split_washout_at is not None else None
-            summaries.append(TrialTestSummary(
-                id=analysis.analysis_id, endpoint=analysis.endpoint, groups=tuple(analysis.group_names),
-                test=analysis.test, alternative=analysis.alternative, alpha=analysis.alpha,
-                method=analysis.method if analysis.test == "wilcoxon" else None, by=analysis.by,
-                split_washout_at=analysis.split_washout_at,
-                n=tuple(scenario.groups[name].n for name in analysis.group_names), trials=trials,
-                rejections=rejections,
-                undefined_trials=undefined, separated_trials=separated, not_converged_trials=not_converged,
-                exact_power=exact,
-            ))
-            continue
-        spec = next(specs)
-        rates = tuple(
-            marginal_rate(scenario.groups[name], analysis.endpoint, scenario.eligibility)
-            for name in analysis.group_names
-        )
-        histogram = tallies[spec.analysis_id]
-        if analysis.kind == "compare":
-            summaries.append(compare_from_histogram(analysis, spec.sizes, rates, histogram))
-        else:
-            summaries.append(estimate_from_histogram(analysis, spec.sizes[0], rates[0], histogram))
-    return tuple(summaries)
+        return all(item.agrees for item in (*self.summaries, *self.monitoring, *self.enrolment))
 
 
 def run_scenario(
@@ -367,9 +409,9 @@ def run_scenario(
     scenario : Scenario
         A validated scenario (see :func:`sim.scenario.load_scenario`).
     executor : concurrent.futures.Executor, optional
-        Where chunks run; ``None`` runs them in this process on numba's threads.
+        Where chunks run; ``None`` runs them here on :func:`threads` threads.
     stream : int
-        Second Philox key word; 0 for a plain run, a hash of the design point in sweeps.
+        Second Philox key word; 0 everywhere simtrial runs a scenario (see the module docstring).
     chunk_trials : int, optional
         Trials per chunk; results do not depend on it.
 
@@ -379,16 +421,17 @@ def run_scenario(
     >>> result = run_scenario(load_scenario("scenarios/tki_vs_bev.yaml"))  # doctest: +SKIP
     >>> result.summaries[0].power, result.summaries[0].exact_power  # doctest: +SKIP
     """
+    from .summarise import summarise
+
     started = time.perf_counter()
     plan = make_plan(scenario, stream=stream, chunk_trials=chunk_trials)
     tallies = execute(plan, executor=executor, on_chunk=on_chunk)
-    summaries = summarise(scenario, plan, tallies)
+    summaries, monitoring, enrolment = summarise(scenario, plan, tallies)
     return RunResult(
-        scenario=scenario,
-        trials=scenario.trials,
-        seed=scenario.seed,
-        stream=stream,
-        summaries=summaries,
-        elapsed_seconds=time.perf_counter() - started,
-        tallies=tallies,
+        scenario=scenario, trials=scenario.trials, seed=scenario.seed, stream=stream, summaries=summaries,
+        elapsed_seconds=time.perf_counter() - started, tallies=tallies, monitoring=monitoring,
+        enrolment=enrolment,
     )
+
+
+__all__ = ["RunPlan", "RunResult", "SparseCounts", "execute", "make_plan", "run_chunk", "run_scenario"]

@@ -37,21 +37,23 @@ def test_non_finite_numbers_become_null(tmp_path):
 
 _PROBE = """
 import numpy as np
-from sim.kernels import cohort
+from sim.kernels import trials
 from sim.model import build_patient_model
 from sim.scenario import validate_scenario
 s = validate_scenario({"name": "c", "trials": 1, "seed": 1,
     "groups": {"a": {"n": 50, "cardiac_event": {"p": 0.2}}, "b": {"n": 5, "cardiac_event": {"p": 0.2}}},
     "analyses": [{"compare": "cardiac_event", "groups": ["a", "b"]}]})
 m = build_patient_model(s)
-print(int(cohort.simulate_counts(np.uint64(1), np.uint64(0), 0, 100, m.group_int, m.group_real, m.empirical)[:, 0, 0].sum()))
+counts = trials.simulate_block(np.uint64(1), np.uint64(0), 0, 100, m.group_int, m.group_real, m.empirical,
+                               m.rules_int, m.rules_looks, m.rules_stop, np.zeros((0, 3), dtype=np.int64), 0)[1]
+print(int(counts[:, 0, 0].sum()))
 """
 
 
 @pytest.mark.slow
 def test_edit_to_a_helper_in_another_file_is_not_served_stale(tmp_path, root):
     """numba's own cache checks only the defining file; editing distributions.py must still recompile
-    the cohort kernel (defined in cohort.py) that inlines it."""
+    the trial kernel (defined in trials.py) that inlines it."""
     package = tmp_path / "pkg"
     shutil.copytree(root / "sim", package / "sim", ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PYTHONPATH=str(package), NUMBA_CACHE_DIR=str(tmp_path / "cache"))

@@ -1,4 +1,4 @@
-"""The cohort kernel against its slow twin (tests/naive.py), patient by patient."""
+"""The trial kernel against its slow twin (tests/naive.py), patient by patient."""
 
 import copy
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.errors import ScenarioError
-from sim.kernels import cohort
+from sim.kernels import trials
 from sim.model import build_patient_model
 from sim.scenario import validate_scenario
 
@@ -56,7 +56,7 @@ def test_kernel_matches_naive_twin(washout, risk, eligibility):
         return
     model = build_patient_model(validate_scenario(data))
     trial_start, n_trials, stream = 1000, 3, 0
-    w, e, r, _doses = cohort.simulate_patients(np.uint64(data["seed"]), np.uint64(stream), trial_start, n_trials,
+    w, e, r, _doses = trials.simulate_patients(np.uint64(data["seed"]), np.uint64(stream), trial_start, n_trials,
                                        model.group_int, model.group_real, model.empirical)
     for t in range(n_trials):
         for g, name in enumerate(data["groups"]):
@@ -68,24 +68,34 @@ def test_kernel_matches_naive_twin(washout, risk, eligibility):
             assert np.all(e[t, g, data["groups"][name]["n"]:] == -1)
 
 
+def _block(model, seed, stream, start, count, marks=None, values=0):
+    marks = np.zeros((0, 3), dtype=np.int64) if marks is None else marks
+    return trials.simulate_block(np.uint64(seed), np.uint64(stream), start, count, model.group_int, model.group_real,
+                                 model.empirical, model.rules_int, model.rules_looks, model.rules_stop, marks, values)
+
+
 def test_counts_kernel_agrees_with_patient_kernel(example_scenario):
     model = build_patient_model(validate_scenario(example_scenario))
-    args = (np.uint64(11), np.uint64(5), 0, 200, model.group_int, model.group_real, model.empirical)
-    counts = cohort.simulate_counts(*args)
-    _w, e, r, _d = cohort.simulate_patients(*args)
-    np.testing.assert_array_equal(counts[:, :, cohort.ENDPOINT_CARDIAC_EVENT], (e == 1).sum(axis=2))
-    np.testing.assert_array_equal(counts[:, :, cohort.ENDPOINT_RESPONSE], (r == 1).sum(axis=2))
+    n_real, counts, _fired, _marks, values = _block(model, 11, 5, 0, 200, values=1)
+    _w, e, r, _d = trials.simulate_patients(np.uint64(11), np.uint64(5), 0, 200, model.group_int, model.group_real,
+                                            model.empirical)
+    assert np.all(n_real == model.group_int[:, trials.GI_N])
+    np.testing.assert_array_equal(counts[:, :, trials.ENDPOINT_CARDIAC_EVENT], (e == 1).sum(axis=2))
+    np.testing.assert_array_equal(counts[:, :, trials.ENDPOINT_RESPONSE], (r == 1).sum(axis=2))
+    for g in range(2):
+        n = model.group_int[g, trials.GI_N]
+        np.testing.assert_array_equal(values[:, g, :n, trials.VALUE_CARDIAC_EVENT], e[:, g, :n])
 
 
 def test_eligibility_rules_hold_for_every_patient():
     data = _scenario(WASHOUTS["gamma"], RISKS["decay"], {"min_washout_months": 1.84, "policy": "exclude"})
     model = build_patient_model(validate_scenario(data))
-    w, _e, _r, _d = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
+    w, _e, _r, _d = trials.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
                                          model.group_real, model.empirical)
     assert np.nanmin(w[:, 0, :]) >= 1.84
     data["eligibility"]["policy"] = "defer"
     model = build_patient_model(validate_scenario(data))
-    w, _e, _r, _d = cohort.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
+    w, _e, _r, _d = trials.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
                                          model.group_real, model.empirical)
     assert np.nanmin(w[:, 0, :]) == 1.84  # deferred patients are treated exactly at the minimum
 
@@ -103,7 +113,7 @@ def test_doses_match_naive_twin(dose_spec):
     data["analyses"].append({"compare": "doses_total", "groups": ["a", "b"], "test": "wilcoxon"})
     data["groups"]["b"]["doses"] = {"p_dose": 0.5, "courses": 1}
     model = build_patient_model(validate_scenario(data))
-    w, e, r, doses = cohort.simulate_patients(np.uint64(data["seed"]), np.uint64(0), 50, 4, model.group_int,
+    w, e, r, doses = trials.simulate_patients(np.uint64(data["seed"]), np.uint64(0), 50, 4, model.group_int,
                                               model.group_real, model.empirical)
     for t in range(4):
         for i in range(23):
@@ -118,10 +128,14 @@ def test_doses_are_skipped_when_no_analysis_needs_them(example_scenario):
     data = copy.deepcopy(example_scenario)
     data["groups"]["prior_tki"]["doses"] = {"p_dose": 0.85}
     model = build_patient_model(validate_scenario(data))
-    assert model.group_int[0, cohort.GI_SIMULATE_DOSES] == 0
+    assert model.group_int[0, trials.GI_DOSE_MODE] == trials.DOSES_NONE
     data["analyses"].append({"estimate": "missed_week2", "group": "prior_tki"})
     model = build_patient_model(validate_scenario(data))
-    assert model.group_int[0, cohort.GI_SIMULATE_DOSES] == 1
+    assert model.group_int[0, trials.GI_DOSE_MODE] == trials.DOSES_MISSED_WEEK2
+    data["analyses"].append({"compare": "doses_week1", "groups": ["prior_tki", "prior_bev"], "test": "wilcoxon"})
+    data["groups"]["prior_bev"]["doses"] = {"p_dose": 0.85}
+    model = build_patient_model(validate_scenario(data))
+    assert model.group_int[0, trials.GI_DOSE_MODE] == trials.DOSES_ALL
 
 
 @pytest.mark.parametrize("m,p", [(14, 0.85), (14, 0.2), (0, 0.5), (7, 0.0), (7, 1.0), (1000, 0.9999), (1000, 1e-4)])
@@ -129,4 +143,4 @@ def test_binomial_quantile_matches_scipy(m, p):
     from scipy import stats
 
     for u in np.linspace(1e-9, 1 - 1e-9, 501):
-        assert cohort.binomial_quantile(u, m, p) == int(stats.binom.ppf(u, m, p)), u
+        assert trials.binomial_quantile(u, m, p) == int(stats.binom.ppf(u, m, p)), u

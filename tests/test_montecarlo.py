@@ -10,9 +10,8 @@ import pytest
 from scipy import integrate, stats
 
 from sim.analysis.summary import weighted_median
-from sim.kernels import cohort
 from sim.model import build_patient_model, marginal_rate
-from sim.runner import run_scenario
+from sim.runner import make_plan, run_scenario, simulate_chunk
 from sim.scenario import validate_scenario
 
 K_SE = 4.0
@@ -88,8 +87,7 @@ def test_patient_level_event_rate_matches_quadrature(washout, eligibility):
     scenario = validate_scenario(data)
     p_bar = marginal_rate(scenario.groups["prior_tki"], "cardiac_event", scenario.eligibility)
     model = build_patient_model(scenario)
-    counts = cohort.simulate_counts(np.uint64(99), np.uint64(0), 0, 20_000, model.group_int, model.group_real,
-                                    model.empirical)
+    counts = simulate_chunk(make_plan(scenario), 0, 20_000)[1]
     patients = 20_000 * 50
     rate = counts[:, 0, 0].sum() / patients
     assert abs(rate - p_bar) <= K_SE * math.sqrt(p_bar * (1 - p_bar) / patients)

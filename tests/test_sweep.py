@@ -27,6 +27,7 @@ from sim.designs.sweep import (
     sweep_table,
 )
 from sim.errors import ScenarioError
+from sim.io import to_json
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
 
@@ -74,19 +75,26 @@ def test_grid_points_zip_outer_product_inner():
     assert points[4] == {"b": 20, "c": 0.2, "a.x": 1, "a.y": "u"}
 
 
-def test_streams_follow_the_patient_model_and_keys_the_whole_point(scenario, scenario_file):
+def test_every_point_uses_the_run_stream_and_keys_the_whole_point(scenario, scenario_file):
+    """Issue 11 §9: one stream rule for run, size and sweep (stream 0, common random numbers)."""
     points = plan_sweep(scenario, parse_grid({"product": {"analyses.0.alpha": [0.05, 0.1],
                                                           "groups.prior_tki.n": [20, 21]}}))
-    by_parameters = {tuple(v for _, v in p.parameters): p for p in points}
-    # The analysis does not change the simulated patients, so it does not change the stream...
-    assert by_parameters[(0.05, 20)].stream == by_parameters[(0.1, 20)].stream
-    assert by_parameters[(0.05, 20)].stream != by_parameters[(0.05, 21)].stream
-    # ...but every field, the seed and the trials name the result.
+    assert {p.stream for p in points} == {0}
+    assert all(p.stream == point_stream(p.scenario) for p in points)
+    # Every field, the seed and the trials name the result.
     assert len({p.key for p in points}) == 4
     longer = plan_sweep(load_scenario(scenario_file, overrides={"trials": 3000}),
                         parse_grid({"product": {"analyses.0.alpha": [0.05]}}))[0]
     assert longer.key != plan_sweep(scenario, parse_grid({"product": {"analyses.0.alpha": [0.05]}}))[0].key
-    assert points[0].stream == point_stream(points[0].scenario)
+
+
+def test_a_point_equal_to_the_scenario_gives_the_numbers_of_simtrial_run(scenario, scenario_file, tmp_path, capsys):
+    """The sweep point whose parameters leave the scenario unchanged equals `simtrial run` of the file."""
+    (point,) = plan_sweep(scenario, parse_grid({"product": {"groups.prior_tki.n": [scenario.groups["prior_tki"].n]}}))
+    assert point.scenario == scenario
+    code, out, _err = invoke(capsys, "run", scenario_file, "--trials", 1500, "--json", "--out", tmp_path)
+    assert code == 0
+    assert json.loads(to_json(run_point(point)["analyses"])) == json.loads(out)["analyses"]
 
 
 def test_run_point_is_run_scenario_on_the_point_stream(scenario):

@@ -37,10 +37,6 @@ def rejects(p_value, alpha: float):
     return p_value <= alpha * REJECTION_TOLERANCE
 
 
-# Tables smaller than this are filled on one thread (measured break-even on 2 shared cores).
-PARALLEL_TABLE_CELLS = 10_000
-
-
 def _alternative_code(alternative: str) -> int:
     try:
         return ALTERNATIVES[alternative]
@@ -107,9 +103,7 @@ def fisher_p_value_table(n1: int, n2: int, *, alternative: str = "two-sided") ->
     """p-values of every possible outcome: float64[n1 + 1, n2 + 1], indexed by (x1, x2)."""
     _check_counts(0, n1, "group 1")
     _check_counts(0, n2, "group 2")
-    build = (kfisher.fisher_p_value_table if (n1 + 1) * (n2 + 1) > PARALLEL_TABLE_CELLS
-             else kfisher.fisher_p_value_table_serial)
-    return build(int(n1), int(n2), _alternative_code(alternative))
+    return kfisher.fisher_p_value_table(int(n1), int(n2), _alternative_code(alternative))
 
 
 def fisher_exact_power(

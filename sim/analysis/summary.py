@@ -1,9 +1,8 @@
-"""Monte Carlo summaries of an analysis, from integer tallies, beside their exact values.
+"""Monte Carlo summaries of a run, beside their exact values: small frozen result objects.
 
-The runner reduces each analysis to a histogram of outcomes over trials (the joint counts
-(x1, x2) for a comparison, the count x for an estimate). Power, widths and coverage follow
-from the histogram and the per-outcome test or interval; sums of integer histograms are
-exact, so results do not depend on how trials were split into chunks.
+Each summary holds the integer tallies' totals it was made from and the exact values computed by
+enumeration (None where the model allows none); every derived number (power, standard errors, z
+scores, the agreement check) is a property. :mod:`sim.summarise` builds them from a run's tallies.
 """
 
 from __future__ import annotations
@@ -13,10 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 import numpy as np
-from scipy import stats
-
-from .binomial import binomial_interval_table
-from .fisher import fisher_p_value_table, rejects
 
 # A Monte Carlo estimate further than this many standard errors from its exact value is flagged.
 AGREEMENT_SE = 4.0
@@ -40,12 +35,25 @@ def clamp_probability(value: float) -> float:
     return min(max(float(value), 0.0), 1.0)
 
 
-def _z(estimate: float, exact: Optional[float], se: float) -> Optional[float]:
-    if exact is None:
+def z_score(estimate: Optional[float], exact: Optional[float], se: float) -> Optional[float]:
+    """(estimate - exact) / se; None without an exact value (or estimate)."""
+    if exact is None or estimate is None:
         return None
     if se > 0:
         return (estimate - exact) / se
     return 0.0 if math.isclose(estimate, exact, abs_tol=1e-12) else math.inf
+
+
+def proportion_z(share: Optional[float], exact: Optional[float], trials: int) -> Optional[float]:
+    """z of a Monte Carlo proportion against its exact value, with the SE taken at the exact value."""
+    if exact is None or share is None:
+        return None
+    return z_score(share, exact, math.sqrt(exact * (1.0 - exact) / trials))
+
+
+def within(*zs: Optional[float]) -> bool:
+    """Every z (ignoring None: no exact value) within AGREEMENT_SE."""
+    return all(z is None or abs(z) <= AGREEMENT_SE for z in zs)
 
 
 class _Power:
@@ -66,21 +74,19 @@ class _Power:
     @property
     def power_z(self) -> Optional[float]:
         """(power - exact_power) / SE computed at the exact power; |z| <= 4 expected (None: no exact value)."""
-        if self.exact_power is None:
-            return None
-        se = math.sqrt(self.exact_power * (1.0 - self.exact_power) / self.trials)
-        return _z(self.power, self.exact_power, se)
+        return proportion_z(self.power, self.exact_power, self.trials)
 
     @property
     def agrees(self) -> bool:
         """Within 4 SE of the exact power; vacuously true where no exact value exists."""
-        z = self.power_z
-        return z is None or abs(z) <= AGREEMENT_SE
+        return within(self.power_z)
 
 
 @dataclass(frozen=True)
 class CompareSummary(_Power):
-    """Power of a two-group test: share of trials with p <= alpha."""
+    """Power of a test of a 2x2 table between two groups (Fisher, Boschloo, z-pooled): share of trials with
+    p <= alpha. With priors on the groups' rates (``assurance``), the power is the assurance: the power
+    averaged over the prior. ``n`` are the planned group sizes (monitoring may enrol fewer)."""
 
     id: str
     endpoint: str
@@ -92,20 +98,25 @@ class CompareSummary(_Power):
     true_rates: tuple[float, float]
     trials: int
     rejections: int
-    exact_power: float
+    exact_power: Optional[float]
+    assurance: bool = False
 
     kind = "compare"
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.update(kind=self.kind, groups=list(self.groups), n=list(self.n), true_rates=list(self.true_rates),
-                     power=self.power, power_se=self.power_se, power_z=self.power_z, agrees=self.agrees)
+                    power=self.power, power_se=self.power_se, power_z=self.power_z, agrees=self.agrees)
         return data
 
 
 @dataclass(frozen=True)
 class EstimateSummary:
-    """Operating characteristics of a confidence interval for one group's rate."""
+    """Operating characteristics of a confidence interval for one group's rate.
+
+    ``coverage`` is the share of trials whose interval contains the true rate (a bound equal to the rate
+    covers it); it is None when the rate is drawn from a prior, because it then differs by trial.
+    """
 
     id: str
     endpoint: str
@@ -118,9 +129,9 @@ class EstimateSummary:
     mean_width: float
     mean_width_se: float
     median_width: float
-    coverage: float
-    exact_mean_width: float
-    exact_coverage: float
+    coverage: Optional[float]
+    exact_mean_width: Optional[float]
+    exact_coverage: Optional[float]
     target_width: Optional[float]
     reference_rate: Optional[float]
     p_width_le_target: Optional[float]
@@ -129,25 +140,29 @@ class EstimateSummary:
     exact_p_lower_above_reference: Optional[float]
     p_upper_below_reference: Optional[float]
     exact_p_upper_below_reference: Optional[float]
+    assurance: bool = False
 
     kind = "estimate"
 
     @property
-    def coverage_se(self) -> float:
+    def coverage_se(self) -> Optional[float]:
+        if self.coverage is None:
+            return None
         return math.sqrt(self.coverage * (1.0 - self.coverage) / self.trials)
 
     @property
     def mean_width_z(self) -> Optional[float]:
-        return _z(self.mean_width, self.exact_mean_width, self.mean_width_se)
+        return z_score(self.mean_width, self.exact_mean_width, self.mean_width_se)
 
     @property
     def coverage_z(self) -> Optional[float]:
-        se = math.sqrt(self.exact_coverage * (1.0 - self.exact_coverage) / self.trials)
-        return _z(self.coverage, self.exact_coverage, se)
+        return proportion_z(self.coverage, self.exact_coverage, self.trials)
 
     @property
     def agrees(self) -> bool:
-        return all(z is not None and abs(z) <= AGREEMENT_SE for z in (self.mean_width_z, self.coverage_z))
+        return within(self.mean_width_z, self.coverage_z,
+                      proportion_z(self.p_width_le_target, self.exact_p_width_le_target, self.trials),
+                      proportion_z(self.p_lower_above_reference, self.exact_p_lower_above_reference, self.trials))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -182,6 +197,7 @@ class TrialTestSummary(_Power):
     separated_trials: int
     not_converged_trials: int
     exact_power: Optional[float]
+    assurance: bool = False
 
     kind = "compare"
 
@@ -205,68 +221,161 @@ class TrialTestSummary(_Power):
             f"{g} (n={n})" for g, n in zip(self.groups, self.n))
 
 
-def compare_from_histogram(analysis, n: tuple[int, int], true_rates: tuple[float, float],
-                           histogram: np.ndarray) -> CompareSummary:
-    """Power from the joint histogram of (x1, x2) over trials, and exact power by enumeration."""
-    reject = rejects(fisher_p_value_table(n[0], n[1], alternative=analysis.alternative), analysis.alpha)
-    pmf1 = stats.binom.pmf(np.arange(n[0] + 1), n[0], true_rates[0])
-    pmf2 = stats.binom.pmf(np.arange(n[1] + 1), n[1], true_rates[1])
-    return CompareSummary(
-        id=analysis.analysis_id,
-        endpoint=analysis.endpoint,
-        groups=tuple(analysis.groups),
-        test=analysis.test,
-        alternative=analysis.alternative,
-        alpha=analysis.alpha,
-        n=tuple(n),
-        true_rates=tuple(true_rates),
-        trials=int(histogram.sum()),
-        rejections=int(histogram[reject].sum()),
-        exact_power=clamp_probability(pmf1 @ reject @ pmf2),
-    )
+@dataclass(frozen=True)
+class SimonSummary(_Power):
+    """A Simon two-stage design simulated on one group: the first n1 patients, stop if responses <= r1,
+    else n in all and reject H0 when responses > r. ``power`` is P(reject H0) (its size at the null
+    rate); trials in which monitoring stopped the group before the design could finish do not reject
+    (``cut_short_trials``)."""
+
+    id: str
+    endpoint: str
+    groups: tuple[str]
+    r1: int
+    n1: int
+    r: int
+    n: int
+    true_rate: float
+    trials: int
+    rejections: int
+    early_stops: int
+    cut_short_trials: int
+    patients_used: int
+    exact_power: Optional[float]
+    exact_p_early_stop: Optional[float]
+    exact_expected_n: Optional[float]
+    patients_used_squares: int = 0
+    assurance: bool = False
+
+    kind = "compare"
+    test = "simon"
+
+    @property
+    def p_early_stop(self) -> float:
+        return self.early_stops / self.trials
+
+    @property
+    def expected_n(self) -> float:
+        """Mean patients the design used (n1 after an early stop, else n)."""
+        return self.patients_used / self.trials
+
+    @property
+    def expected_n_se(self) -> float:
+        mean = self.expected_n
+        variance = max(self.patients_used_squares / self.trials - mean * mean, 0.0)
+        return math.sqrt(variance / self.trials)
+
+    @property
+    def agrees(self) -> bool:
+        return within(self.power_z, proportion_z(self.p_early_stop, self.exact_p_early_stop, self.trials),
+                      z_score(self.expected_n, self.exact_expected_n, self.expected_n_se))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(kind=self.kind, test=self.test, groups=list(self.groups), power=self.power,
+                    power_se=self.power_se, power_z=self.power_z, p_early_stop=self.p_early_stop,
+                    expected_n=self.expected_n, expected_n_se=self.expected_n_se, agrees=self.agrees)
+        return data
 
 
-def estimate_from_histogram(analysis, n: int, true_rate: float, histogram: np.ndarray) -> EstimateSummary:
-    """Interval properties from the histogram of x over trials, and exactly under Binomial(n, p-bar)."""
-    low, high = binomial_interval_table(n, level=analysis.level, method=analysis.interval)
-    width = high - low
-    pmf = stats.binom.pmf(np.arange(n + 1), n, true_rate)
-    trials = int(histogram.sum())
-    share = histogram / trials
+def _histogram_mean_se(values: np.ndarray, histogram: np.ndarray) -> tuple[float, float]:
+    trials = histogram.sum()
+    mean = float(values @ histogram) / trials
+    variance = max(float((values.astype(float) ** 2) @ histogram) / trials - mean * mean, 0.0)
+    return mean, math.sqrt(variance / trials)
 
-    def both(indicator: np.ndarray) -> tuple[float, float]:
-        return clamp_probability(share @ indicator), clamp_probability(pmf @ indicator)
 
-    mean_width = float(share @ width)
-    width_var = float(share @ (width - mean_width) ** 2)
-    coverage, exact_coverage = both(((low <= true_rate) & (true_rate <= high)).astype(float))
-    p_width = exact_width = p_lower = exact_lower = p_upper = exact_upper = None
-    if analysis.target_width is not None:
-        p_width, exact_width = both((width <= analysis.target_width).astype(float))
-    if analysis.reference_rate is not None:
-        p_lower, exact_lower = both((low > analysis.reference_rate).astype(float))
-        p_upper, exact_upper = both((high < analysis.reference_rate).astype(float))
-    return EstimateSummary(
-        id=analysis.analysis_id,
-        endpoint=analysis.endpoint,
-        groups=(analysis.group,),
-        interval=analysis.interval,
-        level=analysis.level,
-        n=n,
-        true_rate=true_rate,
-        trials=trials,
-        mean_width=mean_width,
-        mean_width_se=math.sqrt(width_var / trials),
-        median_width=weighted_median(width, histogram),
-        coverage=coverage,
-        exact_mean_width=float(pmf @ width),
-        exact_coverage=exact_coverage,
-        target_width=analysis.target_width,
-        reference_rate=analysis.reference_rate,
-        p_width_le_target=p_width,
-        exact_p_width_le_target=exact_width,
-        p_lower_above_reference=p_lower,
-        exact_p_lower_above_reference=exact_lower,
-        p_upper_below_reference=p_upper,
-        exact_p_upper_below_reference=exact_upper,
-    )
+@dataclass(frozen=True)
+class MonitoringSummary:
+    """How often a monitoring rule stopped its group (or the trial), at which look, and the group's
+    enrolment: Monte Carlo beside the exact values (None where the model allows none)."""
+
+    id: str
+    group: str
+    endpoint: str
+    action: str
+    looks: tuple[int, ...]
+    stop_at: tuple[int, ...]
+    planned_n: int
+    trials: int
+    stops_by_look: tuple[int, ...]
+    enrolled: tuple[int, ...]  # trials by patients enrolled in the rule's group, 0..planned_n
+    exact_p_stop: Optional[float]
+    exact_p_stop_by_look: Optional[tuple[float, ...]]
+    exact_expected_n: Optional[float]
+
+    kind = "monitoring"
+
+    @property
+    def p_stop(self) -> float:
+        return sum(self.stops_by_look) / self.trials
+
+    @property
+    def p_stop_se(self) -> float:
+        return math.sqrt(self.p_stop * (1.0 - self.p_stop) / self.trials)
+
+    @property
+    def p_stop_by_look(self) -> tuple[float, ...]:
+        return tuple(count / self.trials for count in self.stops_by_look)
+
+    @property
+    def expected_n(self) -> float:
+        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[0]
+
+    @property
+    def expected_n_se(self) -> float:
+        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[1]
+
+    @property
+    def p_stop_z(self) -> Optional[float]:
+        return proportion_z(self.p_stop, self.exact_p_stop, self.trials)
+
+    @property
+    def expected_n_z(self) -> Optional[float]:
+        return z_score(self.expected_n, self.exact_expected_n, self.expected_n_se)
+
+    @property
+    def agrees(self) -> bool:
+        by_look = ([] if self.exact_p_stop_by_look is None else
+                   [proportion_z(p, q, self.trials) for p, q in zip(self.p_stop_by_look, self.exact_p_stop_by_look)])
+        return within(self.p_stop_z, self.expected_n_z, *by_look)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "group": self.group, "endpoint": self.endpoint, "action": self.action,
+                "looks": list(self.looks), "stop_at": list(self.stop_at), "planned_n": self.planned_n,
+                "trials": self.trials, "p_stop": self.p_stop, "p_stop_se": self.p_stop_se,
+                "p_stop_by_look": list(self.p_stop_by_look), "expected_n": self.expected_n,
+                "expected_n_se": self.expected_n_se, "exact_p_stop": self.exact_p_stop,
+                "exact_p_stop_by_look": None if self.exact_p_stop_by_look is None else list(self.exact_p_stop_by_look),
+                "exact_expected_n": self.exact_expected_n, "p_stop_z": self.p_stop_z,
+                "expected_n_z": self.expected_n_z, "agrees": self.agrees}
+
+
+@dataclass(frozen=True)
+class EnrolmentSummary:
+    """Patients a group enrolled under monitoring: mean (with SE) beside the exact expectation."""
+
+    group: str
+    planned_n: int
+    trials: int
+    enrolled: tuple[int, ...]
+    exact_expected_n: Optional[float]
+
+    kind = "enrolment"
+
+    @property
+    def expected_n(self) -> float:
+        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[0]
+
+    @property
+    def expected_n_se(self) -> float:
+        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[1]
+
+    @property
+    def agrees(self) -> bool:
+        return within(z_score(self.expected_n, self.exact_expected_n, self.expected_n_se))
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "planned_n": self.planned_n, "trials": self.trials,
+                "expected_n": self.expected_n, "expected_n_se": self.expected_n_se,
+                "exact_expected_n": self.exact_expected_n, "agrees": self.agrees}

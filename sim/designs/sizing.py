@@ -495,7 +495,8 @@ def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates
                        sizes_by_n: dict[int, dict[str, int]], trials: Optional[int], executor,
                        on_size: Optional[Callable[[int], None]]) -> tuple[CurvePoint, ...]:
     # Imported here: the exact path needs no kernel launch.
-    from ..runner import execute, make_plan, summarise
+    from ..runner import execute, make_plan
+    from ..summarise import summarise
     from ..scenario import with_overrides
 
     base = _single_analysis_scenario(scenario, analysis, target)
@@ -508,7 +509,7 @@ def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates
         # Stream 0 at every size, as `simtrial run` uses: common random numbers across sizes, and
         # the point at the scenario's own size reproduces `simtrial run` bit for bit.
         plan = make_plan(sized, stream=0)
-        (summary,) = summarise(sized, plan, execute(plan, executor=executor))
+        (summary,), _monitoring, _enrolment = summarise(sized, plan, execute(plan, executor=executor))
         total = sum(sizes.values())
         if summary.kind == "compare":
             normal = None

@@ -38,7 +38,7 @@ import pandas as pd
 
 from .. import io
 from ..errors import ScenarioError, SimtrialError
-from ..runner import canonical_digest, execute, make_plan, stream_id, summarise
+from ..runner import canonical_digest, run_scenario
 from ..scenario import Scenario, read_yaml, set_dotted, validate_scenario
 
 GRID_SECTIONS = ("product", "zip")
@@ -195,9 +195,9 @@ class SweepPoint:
 
 
 def point_stream(scenario: Scenario) -> int:
-    """The Philox stream of a point: a hash of its patient model (groups and eligibility)."""
-    spec = scenario.to_dict()
-    return stream_id({"groups": spec["groups"], "eligibility": spec["eligibility"]})
+    """The Philox stream of a point: 0, as for every run (see :mod:`sim.runner`), so a point whose
+    scenario equals a scenario file gives the numbers ``simtrial run`` gives for that file."""
+    return 0
 
 
 def point_key(scenario: Scenario, code: Mapping[str, str]) -> str:
@@ -262,8 +262,8 @@ def run_point(point: SweepPoint) -> dict:
     tallies are integers and add exactly). Inside a Dask worker numba uses the worker's
     ``NUMBA_NUM_THREADS`` threads; here it uses all cores.
     """
-    plan = make_plan(point.scenario, stream=point.stream)
-    summaries = summarise(point.scenario, plan, execute(plan))
+    result = run_scenario(point.scenario, stream=point.stream)
+    summaries = (*result.summaries, *result.monitoring, *result.enrolment)
     return {
         "key": point.key,
         "parameters": dict(point.parameters),

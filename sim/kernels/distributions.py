@@ -1,7 +1,7 @@
 """Scalar building blocks of the patient model: the normal quantile, washout draws, risk curves.
 
 All functions are nopython scalars; codes and parameter layouts are plain integers so that
-the cohort kernel can take a handful of small arrays instead of twenty positional ones.
+the trial kernel can take a handful of small arrays instead of twenty positional ones.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def risk_probability(model, a, b, c, washout):
 
 
 @jit
-def _standard_gamma(shape, key0, key1, trial, lane, draw):
+def standard_gamma(shape, key0, key1, trial, lane, draw):
     """Marsaglia & Tsang (2000) gamma(shape, 1) by rejection.
 
     Each attempt uses its own counter block, starting at ``draw``; returns the variate
@@ -186,7 +186,7 @@ def draw_washout(kind, p0, p1, u_low, u_high, lower, upper, empirical, u_word, k
         scale = p0 / p1
         draw = GAMMA_DRAW_BASE
         for _ in range(MAX_GAMMA_ATTEMPTS):
-            g, draw = _standard_gamma(p1, key0, key1, trial, lane, draw)
+            g, draw = standard_gamma(p1, key0, key1, trial, lane, draw)
             w = g * scale
             if lower <= w <= upper:
                 return w

@@ -30,19 +30,38 @@ TOLERANCE = 1e-10
 
 
 @jit
-def _log_likelihood(x, y, b0, b1):
-    total = 0.0
+def _fit_pass(x, y, b0, b1):
+    """Log-likelihood, score and information at (b0, b1), in one pass over the data."""
+    ll = 0.0
+    g0 = 0.0
+    g1 = 0.0
+    h00 = 0.0
+    h01 = 0.0
+    h11 = 0.0
     for i in range(x.shape[0]):
         eta = b0 + b1 * x[i]
         # log(1 + e^eta) without overflow
         softplus = eta + math.log1p(math.exp(-eta)) if eta > 0 else math.log1p(math.exp(eta))
-        total += y[i] * eta - softplus
-    return total
+        ll += y[i] * eta - softplus
+        p = 1.0 / (1.0 + math.exp(-eta)) if eta >= 0 else math.exp(eta) / (1.0 + math.exp(eta))
+        r = y[i] - p
+        w = p * (1.0 - p)
+        g0 += r
+        g1 += r * x[i]
+        h00 += w
+        h01 += w * x[i]
+        h11 += w * x[i] * x[i]
+    return ll, g0, g1, h00, h01, h11
 
 
 @jit
-def logistic_lrt(covariate, outcome):
-    """(LR statistic, status, slope per unit covariate) of logit P(y) = b0 + b1 x against b1 = 0."""
+def logistic_lrt_scratch(covariate, outcome, x):
+    """(LR statistic, status, slope per unit covariate) of logit P(y) = b0 + b1 x against b1 = 0.
+
+    ``x`` is scratch of the covariate's length (the standardised covariate is written there).
+    Newton-Raphson with step halving; each trial step evaluates the log-likelihood, score and
+    information in one pass, so an accepted step costs one pass over the data.
+    """
     n = covariate.shape[0]
     events = 0.0
     for i in range(n):
@@ -59,30 +78,16 @@ def logistic_lrt(covariate, outcome):
     spread = math.sqrt(spread / n)
     if spread <= 1e-12 * max(1.0, abs(mean)):
         return 0.0, STATUS_DEGENERATE, 0.0
-    x = (covariate - mean) / spread
-    y = outcome.astype(np.float64)
+    for i in range(n):
+        x[i] = (covariate[i] - mean) / spread
     rate = events / n
     b0 = math.log(rate / (1.0 - rate))
     b1 = 0.0
     null_ll = events * math.log(rate) + (n - events) * math.log(1.0 - rate)
     ll = null_ll
+    _ll0, g0, g1, h00, h01, h11 = _fit_pass(x, outcome, b0, b1)
     status = STATUS_NOT_CONVERGED
     for _ in range(MAX_ITERATIONS):
-        g0 = 0.0
-        g1 = 0.0
-        h00 = 0.0
-        h01 = 0.0
-        h11 = 0.0
-        for i in range(n):
-            eta = b0 + b1 * x[i]
-            p = 1.0 / (1.0 + math.exp(-eta)) if eta >= 0 else math.exp(eta) / (1.0 + math.exp(eta))
-            r = y[i] - p
-            w = p * (1.0 - p)
-            g0 += r
-            g1 += r * x[i]
-            h00 += w
-            h01 += w * x[i]
-            h11 += w * x[i] * x[i]
         det = h00 * h11 - h01 * h01
         if det <= 1e-300:
             status = STATUS_SEPARATED
@@ -94,7 +99,7 @@ def logistic_lrt(covariate, outcome):
         for _halving in range(30):
             c0 = b0 + scale * step0
             c1 = b1 + scale * step1
-            candidate = _log_likelihood(x, y, c0, c1)
+            candidate, n0, n1, m00, m01, m11 = _fit_pass(x, outcome, c0, c1)
             if candidate >= ll - 1e-12:
                 improved = True
                 break
@@ -104,6 +109,7 @@ def logistic_lrt(covariate, outcome):
             break
         change = candidate - ll
         b0, b1, ll = c0, c1, candidate
+        g0, g1, h00, h01, h11 = n0, n1, m00, m01, m11
         if abs(b1) > SEPARATION_SLOPE:
             status = STATUS_SEPARATED
             break
@@ -112,6 +118,12 @@ def logistic_lrt(covariate, outcome):
             break
     statistic = max(2.0 * (ll - null_ll), 0.0)
     return statistic, status, b1 / spread
+
+
+@jit
+def logistic_lrt(covariate, outcome):
+    """(LR statistic, status, slope per unit covariate) of logit P(y) = b0 + b1 x against b1 = 0."""
+    return logistic_lrt_scratch(covariate, outcome.astype(np.float64), np.empty(covariate.shape[0]))
 
 
 @jit

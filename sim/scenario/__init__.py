@@ -40,12 +40,13 @@ from .patients import (
     UniformWashout,
     WashoutDecayRisk,
 )
+from .monitoring import MonitoringRule
 from .spec import Scenario
 
 __all__ = [
     "Analysis", "BINARY_ENDPOINTS", "CompareAnalysis", "ConstantRisk", "Doses", "ENDPOINTS", "Eligibility",
     "EmpiricalWashout", "EstimateAnalysis", "FixedWashout", "GammaWashout", "Group", "LogisticRisk",
-    "LognormalWashout", "MAX_COURSES", "MAX_EXACT_WILCOXON", "MAX_SEED", "NUMERIC_ENDPOINTS", "RISK_ENDPOINTS",
+    "LognormalWashout", "MAX_COURSES", "MonitoringRule", "MAX_EXACT_WILCOXON", "MAX_SEED", "NUMERIC_ENDPOINTS", "RISK_ENDPOINTS",
     "Scenario", "UniformWashout", "WashoutDecayRisk", "format_validation_error", "load_scenario", "read_yaml",
     "set_dotted", "validate_scenario", "with_overrides",
 ]

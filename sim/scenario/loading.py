@@ -20,6 +20,8 @@ _TAGS_AFTER = {
     "washout_months": {"fixed", "uniform", "lognormal", "gamma", "empirical"},
     "cardiac_event": {"constant", "washout_decay", "logistic"},
     "response": {"constant", "washout_decay", "logistic"},
+    "p_early": {"number", "prior"},
+    "p_late": {"number", "prior"},
 }
 
 

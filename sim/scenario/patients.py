@@ -89,30 +89,110 @@ WashoutDistribution = Annotated[
 # --------------------------------------------------------------------------- risk models
 
 
-class ConstantRisk(StrictModel):
+class BetaDistribution(StrictModel):
+    """Beta(a, b) on a probability: ``beta: [a, b]``, both > 0 (e.g. [7, 10]: 6/15 observed, uniform prior)."""
+
+    beta: tuple[PositiveFloat, PositiveFloat]
+
+    @property
+    def a(self) -> float:
+        return self.beta[0]
+
+    @property
+    def b(self) -> float:
+        return self.beta[1]
+
+    @property
+    def mean(self) -> float:
+        return self.a / (self.a + self.b)
+
+
+class PriorSpec(StrictModel):
+    """A probability that is uncertain: each virtual trial draws it from ``prior``."""
+
+    prior: BetaDistribution
+
+
+def _number_or_prior(value: Any) -> str:
+    return "prior" if isinstance(value, (dict, PriorSpec)) else "number"
+
+
+# A probability given as a number, or as ``{prior: {beta: [a, b]}}`` drawn once per virtual trial.
+UncertainProbability = Annotated[
+    Union[Annotated[Probability, Tag("number")], Annotated[PriorSpec, Tag("prior")]],
+    Discriminator(_number_or_prior),
+]
+
+
+class _RiskWithPriors(StrictModel):
+    """What every risk model tells the simulator and the exact computations about its priors."""
+
+    @property
+    def priors(self) -> dict[str, BetaDistribution]:
+        """The parameters given as priors, by field name (empty: a fixed risk)."""
+        return {name: value.prior for name in self.prior_fields
+                if isinstance(value := getattr(self, name), PriorSpec)}
+
+    @property
+    def prior_fields(self) -> tuple[str, ...]:
+        return ()
+
+    def at(self, values: dict[str, float]):
+        """This model with its prior parameters replaced by the given numbers (a fixed risk)."""
+        return self.model_copy(update=dict(values))
+
+    def at_prior_means(self):
+        return self.at({name: prior.mean for name, prior in self.priors.items()})
+
+
+class ConstantRisk(_RiskWithPriors):
+    """p, or a Beta ``prior`` on p (then each virtual trial draws p once for the group)."""
+
     model: Literal["constant"] = "constant"
-    p: Probability
+    p: Optional[Probability] = None
+    prior: Optional[BetaDistribution] = None
+
+    @model_validator(mode="after")
+    def _one_of_p_or_prior(self) -> "ConstantRisk":
+        if (self.p is None) == (self.prior is None):
+            raise FieldError(("p",), self.p if self.prior is None else {"p": self.p, "prior": "..."},
+                             "exactly one of p (a probability) or prior ({beta: [a, b]})")
+        return self
 
     @property
     def uses_washout(self) -> bool:
         return False
 
+    @property
+    def priors(self) -> dict[str, BetaDistribution]:
+        return {} if self.prior is None else {"p": self.prior}
 
-class WashoutDecayRisk(StrictModel):
-    """p(w) = p_late + (p_early - p_late) * 2**(-w / half_life_months)."""
+    def at(self, values: dict[str, float]):
+        if "p" in values:
+            return ConstantRisk(p=values["p"])
+        return self
+
+
+class WashoutDecayRisk(_RiskWithPriors):
+    """p(w) = p_late + (p_early - p_late) * 2**(-w / half_life_months); either probability may be a prior."""
 
     model: Literal["washout_decay"]
-    p_early: Probability
-    p_late: Probability
+    p_early: UncertainProbability
+    p_late: UncertainProbability
     half_life_months: PositiveFloat
+
+    @property
+    def prior_fields(self) -> tuple[str, ...]:
+        return ("p_early", "p_late")
 
     @property
     def uses_washout(self) -> bool:
         return True
 
 
-class LogisticRisk(StrictModel):
-    """logit p(w) = intercept + slope * log2(w): ``slope`` is per doubling of the washout."""
+class LogisticRisk(_RiskWithPriors):
+    """logit p(w) = intercept + slope * log2(w): ``slope`` is per doubling of the washout (no priors:
+    intercept and slope are not probabilities)."""
 
     model: Literal["logistic"]
     intercept: FiniteFloat

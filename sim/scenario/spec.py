@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from ..errors import ScenarioError
 from .analyses import Analysis
+from .monitoring import MonitoringRule
 from .fields import (
     MAX_EXACT_WILCOXON,
     MAX_SEED,
@@ -35,6 +36,7 @@ class Scenario(StrictModel):
     groups: dict[Identifier, Group] = Field(min_length=1, max_length=64)
     eligibility: Eligibility = Eligibility()
     analyses: list[Analysis] = Field(min_length=1)
+    monitoring: list[MonitoringRule] = Field(default_factory=list, max_length=16)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -59,7 +61,39 @@ class Scenario(StrictModel):
                     f"an id not used by analyses[{seen[analysis.analysis_id]}] (set a distinct id:)",
                 )
             seen[analysis.analysis_id] = index
+        rule_ids: dict[str, int] = {}
+        for index, rule in enumerate(self.monitoring):
+            self._check_rule(index, rule)
+            if rule.rule_id in rule_ids:
+                raise FieldError(("monitoring", index, "id"), rule.rule_id,
+                                 f"an id not used by monitoring[{rule_ids[rule.rule_id]}] (set a distinct id:)")
+            rule_ids[rule.rule_id] = index
         return self
+
+    def _check_rule(self, index: int, rule) -> None:
+        if rule.group not in self.groups:
+            raise FieldError(("monitoring", index, "group"), rule.group,
+                             f"a group defined under groups: {listing(self.groups)}")
+        group = self.groups[rule.group]
+        missing = group.missing_for(rule.endpoint)
+        if missing is not None:
+            raise FieldError(("monitoring", index, "endpoint"), rule.endpoint,
+                             f"an endpoint group {rule.group!r} defines (add groups.{rule.group}.{missing})")
+        if rule.looks[-1] > group.n:
+            raise FieldError(("monitoring", index, "looks"), list(rule.looks),
+                             f"looks within the group's {group.n} patients (groups.{rule.group}.n)")
+        for a_index, analysis in enumerate(self.analyses):
+            if analysis.kind == "compare" and analysis.method == "exact" and (
+                    rule.action == "stop_trial" or rule.group in analysis.group_names):
+                raise FieldError(("analyses", a_index, "method"), "exact",
+                                 f"'asymptotic': group sizes vary under monitoring[{index}], and the exact "
+                                 f"Wilcoxon null table is computed for fixed sizes")
+
+    def monitored_groups(self) -> set[str]:
+        """Groups whose enrolment a monitoring rule can cut short (every group under a stop_trial rule)."""
+        if any(rule.action == "stop_trial" for rule in self.monitoring):
+            return set(self.groups)
+        return {rule.group for rule in self.monitoring}
 
     def _check_analysis(self, index: int, analysis) -> None:
         for position, group_name in enumerate(analysis.group_names):
@@ -87,6 +121,13 @@ class Scenario(StrictModel):
                 if washout_can_be_zero(self.groups[group_name], self.eligibility):
                     raise FieldError(("analyses", index, "test"), analysis.test,
                                       f"washouts > 0 in group {group_name!r} (the regression is on log washout)")
+        if analysis.kind == "compare" and analysis.simon is not None:
+            n = analysis.simon[3]
+            group_name = analysis.group_names[0]
+            if n > self.groups[group_name].n:
+                raise FieldError(("analyses", index, "n"), n,
+                                 f"at most the group's {self.groups[group_name].n} patients "
+                                 f"(groups.{group_name}.n): the design uses the first n patients")
         if analysis.kind == "compare" and analysis.method == "exact":
             sizes = [self.groups[g].n for g in analysis.group_names]
             if analysis.compare != "washout_months" or any(

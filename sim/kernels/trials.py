@@ -1,0 +1,495 @@
+"""The patient-level trial kernel: virtual trials simulated patient by patient, in enrolment order.
+
+A virtual trial is a set of groups (prior-therapy arms). Each trial first draws the group-level
+quantities that vary between trials (risk parameters given as Beta priors), then simulates the
+patients of each group in enrolment order: a washout since the last VEGF-targeted dose, the
+eligibility rule, a cardiac event with probability p(washout), a response with probability
+q(washout), and the IL-2 doses. Interim monitoring rules count a binary endpoint at looks and stop a
+group (or the whole trial) when a boundary is reached; every count and per-trial test is then taken
+on the patients actually enrolled.
+
+Randomness is Philox4x64-10 keyed by (seed, stream). A patient's draws use counter (trial,
+group << 32 | patient, draw, 0): draw 0 is the patient's main block (washout, -, event, response),
+draws from GAMMA_DRAW_BASE the rejection steps of gamma washouts, draws from DOSE_DRAW the dose
+blocks. Group-level draws of a trial use the reserved patient index 2**32 - 1 and draws from
+PRIOR_DRAW. So a patient's outcome depends only on (seed, stream, trial, group, patient) and the
+trial's group-level draws: never on threads, chunks, workers, the order in which groups are
+simulated, or on whether monitoring stopped an earlier patient's group (stream version 1: the
+patient draws of earlier versions are unchanged).
+
+The kernel is serial and releases the GIL (``nogil``); callers run chunks of trials on a thread
+pool or a cluster. Array layout
+-------------------------------
+group_int : int64[G, GROUP_INT_FIELDS]      columns ``GI_*`` (sizes, codes, flags)
+group_real : float64[G, GROUP_REAL_FIELDS]  columns ``GR_*`` (distribution and risk parameters)
+empirical : float64[E]                      concatenated empirical washouts
+rules_int : int64[R, RULE_INT_FIELDS]       monitoring rules: group, endpoint, action, looks
+rules_looks, rules_stop : int64[R, K]       looks (patients) and boundaries (events that stop)
+marks : int64[M, 3]                         (group, endpoint, position): counts at prefix positions,
+                                            sorted by group, then position
+values_wanted : int64                       1: keep patient-level values (per-trial tests)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit, jit_inline
+from .distributions import WASHOUT_NONE, draw_washout, risk_probability, standard_gamma
+from .rng import open_uniform, philox4x64
+
+GI_N = 0
+GI_WASHOUT = 1
+GI_EVENT_MODEL = 2
+GI_RESPONSE_MODEL = 3
+GI_EMPIRICAL_START = 4
+GI_EMPIRICAL_STOP = 5
+GI_DOSE_COURSES = 6
+GI_DOSE_PER_COURSE = 7
+GI_DOSE_EVENT_COURSE = 8  # 0-based course during which a cardiac event stops dosing
+GI_DOSE_MODE = 9  # DOSES_*: what of the doses the analyses need
+GI_DRAW_WASHOUT = 10  # 0 skips the washout draw when neither a risk nor an analysis uses it
+GI_PRIORS = 11  # bit mask of the PRIOR_* slots drawn per trial
+GROUP_INT_FIELDS = 12
+
+GR_WASHOUT_P0 = 0
+GR_WASHOUT_P1 = 1
+GR_U_LOW = 2
+GR_U_HIGH = 3
+GR_LOWER = 4
+GR_UPPER = 5
+GR_DEFER_MIN = 6
+GR_EVENT_A = 7
+GR_EVENT_B = 8
+GR_EVENT_C = 9
+GR_RESPONSE_A = 10
+GR_RESPONSE_B = 11
+GR_RESPONSE_C = 12
+GR_MISSED_WEEK2_IF_NO_EVENT = 13  # (1 - p_dose of course 2) ** per_course: P(no week-2 dose | no event)
+GR_PRIOR = 14  # GR_PRIOR + 2 * slot, + 1: the Beta(a, b) of each PRIOR_* slot
+N_PRIOR_SLOTS = 4
+GR_P_DOSE = GR_PRIOR + 2 * N_PRIOR_SLOTS  # GR_P_DOSE + c: probability that each dose of course c is given
+MAX_COURSES = 8
+GROUP_REAL_FIELDS = GR_P_DOSE + MAX_COURSES
+
+# Risk parameters that may be drawn per trial from a Beta prior, and where they go.
+PRIOR_EVENT_A = 0  # cardiac_event p (constant) or p_early (washout_decay)
+PRIOR_EVENT_B = 1  # cardiac_event p_late
+PRIOR_RESPONSE_A = 2
+PRIOR_RESPONSE_B = 3
+
+DOSES_NONE = 0
+DOSES_MISSED_WEEK2 = 1  # only whether week 2 has no dose
+DOSES_ALL = 2
+
+# Binary endpoints counted per trial and group.
+ENDPOINT_CARDIAC_EVENT = 0
+ENDPOINT_RESPONSE = 1
+ENDPOINT_MISSED_WEEK2 = 2
+N_COUNT_ENDPOINTS = 3
+
+# Patient-level values available to per-trial tests.
+VALUE_WASHOUT = 0
+VALUE_CARDIAC_EVENT = 1
+VALUE_RESPONSE = 2
+VALUE_DOSES_WEEK1 = 3
+VALUE_DOSES_WEEK2 = 4
+VALUE_DOSES_TOTAL = 5
+VALUE_MISSED_WEEK2 = 6
+N_VALUES = 7
+
+# Monitoring rules.
+RI_GROUP = 0
+RI_ENDPOINT = 1
+RI_ACTION = 2
+RI_LOOKS = 3  # number of looks
+RULE_INT_FIELDS = 4
+ACTION_STOP_GROUP = 0
+ACTION_STOP_TRIAL = 1
+
+MARK_GROUP = 0
+MARK_ENDPOINT = 1
+MARK_POSITION = 2
+
+# Draw index of the first dose block: far above any gamma rejection draw.
+DOSE_DRAW = np.uint64(1) << np.uint64(40)
+# Group-level draws (priors): their own lane and draw range.
+PRIOR_DRAW = np.uint64(1) << np.uint64(41)
+PRIOR_SLOT_SHIFT = np.uint64(24)
+PRIOR_SECOND_GAMMA = np.uint64(1) << np.uint64(23)
+GROUP_LANE_PATIENT = np.uint64(0xFFFFFFFF)
+
+_LANE_SHIFT = np.uint64(32)
+
+
+@jit
+def binomial_quantile(u, m, p):
+    """Smallest x with P(Binomial(m, p) <= x) >= u (as scipy.stats.binom.ppf), summing from the
+    nearer tail so that the starting probability cannot underflow."""
+    if m <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return m
+    q = 1.0 - p
+    if p <= 0.5:
+        pmf = q**m
+        cdf = pmf
+        x = 0
+        while cdf < u and x < m:
+            pmf *= (m - x) / (x + 1.0) * (p / q)
+            x += 1
+            cdf += pmf
+        return x
+    # From the top: the smallest x with P(X > x) <= 1 - u.
+    pmf = p**m
+    x = m
+    sf = 0.0
+    while x > 0 and sf + pmf <= 1.0 - u:
+        sf += pmf
+        pmf *= x / (m - x + 1.0) * (q / p)
+        x -= 1
+    return x
+
+
+@jit
+def zero_count_probability(m, p):
+    """P(Binomial(m, p) = 0) = (1 - p)**m, computed exactly as :func:`binomial_quantile` starts."""
+    q = 1.0 - p
+    return q**m
+
+
+@jit
+def beta_draw(a, b, key0, key1, trial, lane, draw):
+    """Beta(a, b) as G_a / (G_a + G_b) from two gamma draws with their own counter ranges."""
+    ga, _next = standard_gamma(a, key0, key1, trial, lane, draw)
+    gb, _next = standard_gamma(b, key0, key1, trial, lane, draw + PRIOR_SECOND_GAMMA)
+    total = ga + gb
+    if total <= 0.0:  # both underflowed (shapes far below 1): the draw is at an end of (0, 1)
+        return 0.5 if ga == gb else (1.0 if ga > gb else 0.0)
+    return ga / total
+
+
+@jit
+def trial_risks(key0, key1, trial, group_int, group_real, risks):
+    """Fill risks[G, 6] = (event a, b, c, response a, b, c) for one trial, drawing prior'd slots."""
+    for g in range(group_int.shape[0]):
+        gr = group_real[g]
+        risks[g, 0] = gr[GR_EVENT_A]
+        risks[g, 1] = gr[GR_EVENT_B]
+        risks[g, 2] = gr[GR_EVENT_C]
+        risks[g, 3] = gr[GR_RESPONSE_A]
+        risks[g, 4] = gr[GR_RESPONSE_B]
+        risks[g, 5] = gr[GR_RESPONSE_C]
+        mask = group_int[g, GI_PRIORS]
+        if mask == 0:
+            continue
+        lane = (np.uint64(g) << _LANE_SHIFT) | GROUP_LANE_PATIENT
+        for slot in range(N_PRIOR_SLOTS):
+            if (mask >> slot) & 1:
+                draw = PRIOR_DRAW + (np.uint64(slot) << PRIOR_SLOT_SHIFT)
+                value = beta_draw(gr[GR_PRIOR + 2 * slot], gr[GR_PRIOR + 2 * slot + 1], key0, key1, trial, lane,
+                                  draw)
+                column = slot if slot < 2 else slot + 1  # event a, b -> 0, 1; response a, b -> 3, 4
+                risks[g, column] = value
+
+
+@jit
+def simulate_doses(key0, key1, trial, lane, gi, gr, event):
+    """(doses in course 1, doses in course 2, total doses) of one patient."""
+    courses = gi[GI_DOSE_COURSES]
+    per_course = gi[GI_DOSE_PER_COURSE]
+    event_course = gi[GI_DOSE_EVENT_COURSE]
+    block = philox4x64(trial, lane, DOSE_DRAW, 0, key0, key1)
+    stop_position = int(open_uniform(block[0]) * per_course)
+    week1 = 0
+    week2 = 0
+    total = 0
+    for c in range(courses):
+        word = c + 1
+        if word % 4 == 0:
+            block = philox4x64(trial, lane, DOSE_DRAW + np.uint64(word // 4), 0, key0, key1)
+        if event and c > event_course:
+            offered = 0
+        elif event and c == event_course:
+            offered = stop_position
+        else:
+            offered = per_course
+        given = binomial_quantile(open_uniform(block[word % 4]), offered, gr[GR_P_DOSE + c])
+        total += given
+        if c == 0:
+            week1 = given
+        elif c == 1:
+            week2 = given
+    return week1, week2, total
+
+
+@jit
+def missed_week2(key0, key1, trial, lane, gi, gr, event):
+    """Whether week 2 (course 2) has no dose: the same decision as the full dose draw, from one word.
+
+    Course 2's count is the inverse binomial CDF of its uniform, so it is 0 exactly when the uniform
+    is <= P(0 doses) = (1 - p_dose)**offered. Without an event in course 1 that is the precomputed
+    GR_MISSED_WEEK2_IF_NO_EVENT; the other cases are drawn in full (rare, or the event stops dosing).
+    """
+    event_course = gi[GI_DOSE_EVENT_COURSE]
+    if event and event_course == 0:
+        return True  # the event stopped dosing in week 1: no week 2
+    if event:
+        return simulate_doses(key0, key1, trial, lane, gi, gr, event)[1] == 0
+    block = philox4x64(trial, lane, DOSE_DRAW, 0, key0, key1)
+    # Course 2 is word 2 of the first dose block. binomial_quantile(u, m, p) == 0 iff q**m >= u for
+    # p <= 0.5; for p > 0.5 it walks down from the top, which ends at 0 iff sf + pmf <= 1 - u holds all
+    # the way: defer to it rather than re-derive its rounding.
+    p_dose = gr[GR_P_DOSE + 1]
+    u = open_uniform(block[2])
+    if p_dose <= 0.5:
+        return u <= gr[GR_MISSED_WEEK2_IF_NO_EVENT]
+    return binomial_quantile(u, gi[GI_DOSE_PER_COURSE], p_dose) == 0
+
+
+@jit_inline
+def simulate_patient(key0, key1, trial, group, patient, gi, gr, empirical, risk_row, every_draw):
+    """(washout_months, event, response, doses_week1, doses_week2, doses_total, missed_week2) of one
+    patient: the model in one place. ``risk_row`` holds the trial's risk parameters of the group.
+    Doses are 0 unless the group's dose mode asks for them; the washout is 0 unless the group has a
+    distribution and something uses it (or ``every_draw``). Skipping a draw changes no other draw."""
+    lane = (np.uint64(group) << _LANE_SHIFT) | np.uint64(patient)
+    w0, _w1, w2, w3 = philox4x64(trial, lane, 0, 0, key0, key1)
+    washout = 0.0
+    if gi[GI_WASHOUT] != WASHOUT_NONE and (every_draw or gi[GI_DRAW_WASHOUT] != 0):
+        washout = draw_washout(
+            gi[GI_WASHOUT], gr[GR_WASHOUT_P0], gr[GR_WASHOUT_P1], gr[GR_U_LOW], gr[GR_U_HIGH],
+            gr[GR_LOWER], gr[GR_UPPER], empirical[gi[GI_EMPIRICAL_START]:gi[GI_EMPIRICAL_STOP]],
+            w0, key0, key1, trial, lane,
+        )
+        if washout < gr[GR_DEFER_MIN]:
+            washout = gr[GR_DEFER_MIN]
+    p_event = risk_probability(gi[GI_EVENT_MODEL], risk_row[0], risk_row[1], risk_row[2], washout)
+    event = open_uniform(w2) < p_event
+    response = False
+    if gi[GI_RESPONSE_MODEL] != 0:
+        p_response = risk_probability(gi[GI_RESPONSE_MODEL], risk_row[3], risk_row[4], risk_row[5], washout)
+        response = open_uniform(w3) < p_response
+    week1 = 0
+    week2 = 0
+    total = 0
+    missed = False
+    mode = gi[GI_DOSE_MODE]
+    if every_draw and gi[GI_DOSE_COURSES] > 0:
+        mode = DOSES_ALL
+    if mode == DOSES_ALL:
+        week1, week2, total = simulate_doses(key0, key1, trial, lane, gi, gr, event)
+        missed = week2 == 0
+    elif mode == DOSES_MISSED_WEEK2:
+        missed = missed_week2(key0, key1, trial, lane, gi, gr, event)
+    return washout, event, response, week1, week2, total, missed
+
+
+@jit_inline
+def _record(values, g, i, washout, event, response, week1, week2, total, missed):
+    values[g, i, VALUE_WASHOUT] = washout
+    values[g, i, VALUE_CARDIAC_EVENT] = event
+    values[g, i, VALUE_RESPONSE] = response
+    values[g, i, VALUE_DOSES_WEEK1] = week1
+    values[g, i, VALUE_DOSES_WEEK2] = week2
+    values[g, i, VALUE_DOSES_TOTAL] = total
+    values[g, i, VALUE_MISSED_WEEK2] = missed
+
+
+@jit_inline
+def _first_later(a_num, a_den, b_num, b_den):
+    """a_num / a_den > b_num / b_den, in exact integer arithmetic."""
+    return a_num * b_den > b_num * a_den
+
+
+@jit
+def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, empirical, rules_int, rules_looks,
+                   rules_stop, marks, values_wanted):
+    """Simulate trials [trial_start, trial_start + n_trials).
+
+    Returns
+    -------
+    n_real : int32[T, G]            patients enrolled per group (below the plan when monitoring stopped it)
+    counts : int32[T, G, 3]         cardiac events, responses, patients without a week-2 dose, among them
+    rule_fired : int16[T, R]        the look at which each monitoring rule stopped (-1: it did not)
+    mark_counts : int32[T, M]       the count of each mark's endpoint among the group's first
+                                    ``position`` patients (-1 when fewer were enrolled)
+    values : float64[T, G, n_max, 7] patient-level values (VALUE_*), or an empty array unless wanted
+    """
+    n_groups = group_int.shape[0]
+    n_rules = rules_int.shape[0]
+    n_marks = marks.shape[0]
+    n_max = 0
+    for g in range(n_groups):
+        n_max = max(n_max, group_int[g, GI_N])
+    n_real = np.zeros((n_trials, n_groups), dtype=np.int32)
+    counts = np.zeros((n_trials, n_groups, N_COUNT_ENDPOINTS), dtype=np.int32)
+    rule_fired = np.full((n_trials, n_rules), -1, dtype=np.int16)
+    mark_counts = np.full((n_trials, n_marks), -1, dtype=np.int32)
+    if values_wanted:
+        values = np.zeros((n_trials, n_groups, n_max, N_VALUES))
+    else:
+        values = np.zeros((0, n_groups, 1, N_VALUES))
+    risks = np.empty((n_groups, 6))
+    monitored = np.zeros(n_groups, dtype=np.bool_)
+    for r in range(n_rules):
+        monitored[rules_int[r, RI_GROUP]] = True
+    any_monitored = n_rules > 0
+    # Outcome bits of monitored groups' patients, so counts can be cut at any enrolled size.
+    bits = np.zeros((n_groups if any_monitored else 0, n_max, N_COUNT_ENDPOINTS), dtype=np.int8)
+    mark_start = np.zeros(n_groups + 1, dtype=np.int64)
+    for m in range(n_marks):
+        mark_start[marks[m, MARK_GROUP] + 1] += 1
+    for g in range(n_groups):
+        mark_start[g + 1] += mark_start[g]
+    look_pointer = np.zeros(n_rules, dtype=np.int64)
+    fire_position = np.zeros(n_rules, dtype=np.int64)
+    own_stop = np.zeros(n_groups, dtype=np.int64)
+    running = np.zeros(N_COUNT_ENDPOINTS, dtype=np.int64)
+
+    for t in range(n_trials):
+        trial = np.uint64(trial_start + t)
+        trial_risks(key0, key1, trial, group_int, group_real, risks)
+        # The trial's stop time as a fraction of planned enrolment (1/1: no stop).
+        stop_num = 1
+        stop_den = 1
+        if any_monitored:
+            for r in range(n_rules):
+                look_pointer[r] = 0
+                fire_position[r] = 0
+            # Monitored groups first, each in enrolment order until its own rules stop it.
+            for g in range(n_groups):
+                if not monitored[g]:
+                    continue
+                gi = group_int[g]
+                gr = group_real[g]
+                planned = gi[GI_N]
+                own_stop[g] = planned
+                for e in range(N_COUNT_ENDPOINTS):
+                    running[e] = 0
+                for i in range(planned):
+                    w, event, response, week1, week2, total, missed = simulate_patient(
+                        key0, key1, trial, g, i, gi, gr, empirical, risks[g], False)
+                    running[ENDPOINT_CARDIAC_EVENT] += event
+                    running[ENDPOINT_RESPONSE] += response
+                    running[ENDPOINT_MISSED_WEEK2] += missed
+                    bits[g, i, ENDPOINT_CARDIAC_EVENT] = event
+                    bits[g, i, ENDPOINT_RESPONSE] = response
+                    bits[g, i, ENDPOINT_MISSED_WEEK2] = missed
+                    if values_wanted:
+                        _record(values[t], g, i, w, event, response, week1, week2, total, missed)
+                    position = i + 1
+                    stopped = False
+                    for r in range(n_rules):
+                        if rules_int[r, RI_GROUP] != g:
+                            continue
+                        k = look_pointer[r]
+                        if k < rules_int[r, RI_LOOKS] and rules_looks[r, k] == position:
+                            look_pointer[r] = k + 1
+                            if running[rules_int[r, RI_ENDPOINT]] >= rules_stop[r, k]:
+                                rule_fired[t, r] = k
+                                fire_position[r] = position
+                                stopped = True
+                                if rules_int[r, RI_ACTION] == ACTION_STOP_TRIAL and \
+                                        _first_later(stop_num, stop_den, position, planned):
+                                    stop_num = position
+                                    stop_den = planned
+                    if stopped:
+                        own_stop[g] = position
+                        break
+            # A rule fires only if the trial was still running at its look.
+            for r in range(n_rules):
+                if rule_fired[t, r] >= 0 and _first_later(fire_position[r], group_int[rules_int[r, RI_GROUP], GI_N],
+                                                          stop_num, stop_den):
+                    rule_fired[t, r] = -1
+        for g in range(n_groups):
+            gi = group_int[g]
+            planned = gi[GI_N]
+            enrolled = (planned * stop_num) // stop_den
+            if monitored[g]:
+                enrolled = min(enrolled, own_stop[g])
+                n_real[t, g] = enrolled
+                for e in range(N_COUNT_ENDPOINTS):
+                    running[e] = 0
+                next_mark = mark_start[g]
+                for i in range(enrolled):
+                    for e in range(N_COUNT_ENDPOINTS):
+                        running[e] += bits[g, i, e]
+                    while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == i + 1:
+                        mark_counts[t, next_mark] = running[marks[next_mark, MARK_ENDPOINT]]
+                        next_mark += 1
+                for e in range(N_COUNT_ENDPOINTS):
+                    counts[t, g, e] = running[e]
+                continue
+            n_real[t, g] = enrolled
+            gr = group_real[g]
+            events = 0
+            responses = 0
+            missed_count = 0
+            next_mark = mark_start[g]
+            for i in range(enrolled):
+                w, event, response, week1, week2, total, missed = simulate_patient(
+                    key0, key1, trial, g, i, gi, gr, empirical, risks[g], False)
+                events += event
+                responses += response
+                missed_count += missed
+                if values_wanted:
+                    _record(values[t], g, i, w, event, response, week1, week2, total, missed)
+                while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == i + 1:
+                    endpoint = marks[next_mark, MARK_ENDPOINT]
+                    if endpoint == ENDPOINT_CARDIAC_EVENT:
+                        mark_counts[t, next_mark] = events
+                    elif endpoint == ENDPOINT_RESPONSE:
+                        mark_counts[t, next_mark] = responses
+                    else:
+                        mark_counts[t, next_mark] = missed_count
+                    next_mark += 1
+            counts[t, g, ENDPOINT_CARDIAC_EVENT] = events
+            counts[t, g, ENDPOINT_RESPONSE] = responses
+            counts[t, g, ENDPOINT_MISSED_WEEK2] = missed_count
+    return n_real, counts, rule_fired, mark_counts, values
+
+
+@jit
+def simulate_patients(key0, key1, trial_start, n_trials, group_int, group_real, empirical):
+    """Every draw of every planned patient, for inspection and testing (no monitoring).
+
+    Returns washout float64[T, G, n_max] (NaN past a group's size), event and response int8[T, G, n_max]
+    (-1 past a group's size), and doses int32[T, G, n_max, 3] (week 1, week 2, total; -1 past a group's
+    size). Risk parameters with priors are drawn per trial as in :func:`simulate_block`.
+    """
+    n_groups = group_int.shape[0]
+    n_max = 0
+    for g in range(n_groups):
+        n_max = max(n_max, group_int[g, GI_N])
+    washout = np.full((n_trials, n_groups, n_max), np.nan)
+    event = np.full((n_trials, n_groups, n_max), -1, dtype=np.int8)
+    response = np.full((n_trials, n_groups, n_max), -1, dtype=np.int8)
+    doses = np.full((n_trials, n_groups, n_max, 3), -1, dtype=np.int32)
+    risks = np.empty((n_groups, 6))
+    for t in range(n_trials):
+        trial = np.uint64(trial_start + t)
+        trial_risks(key0, key1, trial, group_int, group_real, risks)
+        for g in range(n_groups):
+            for i in range(group_int[g, GI_N]):
+                w, e, r, week1, week2, total, _missed = simulate_patient(
+                    key0, key1, trial, g, i, group_int[g], group_real[g], empirical, risks[g], True)
+                washout[t, g, i] = w
+                event[t, g, i] = e
+                response[t, g, i] = r
+                doses[t, g, i, 0] = week1
+                doses[t, g, i, 1] = week2
+                doses[t, g, i, 2] = total
+    return washout, event, response, doses
+
+
+@jit
+def trial_rates(key0, key1, trial_start, n_trials, group_int, group_real):
+    """The risk parameters each trial draws: float64[T, G, 6] (event a, b, c, response a, b, c)."""
+    n_groups = group_int.shape[0]
+    out = np.empty((n_trials, n_groups, 6))
+    risks = np.empty((n_groups, 6))
+    for t in range(n_trials):
+        trial_risks(key0, key1, np.uint64(trial_start + t), group_int, group_real, risks)
+        out[t] = risks
+    return out
