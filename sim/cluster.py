@@ -189,16 +189,14 @@ def open_backend(
     check_backend_options(scheduler=scheduler, cluster=cluster, cluster_config=cluster_config, workers=workers)
 
     if not scheduler and not cluster:
-        import numba
+        from . import runner
 
-        available = numba.config.NUMBA_NUM_THREADS
-        if workers is not None:
-            if workers > available:
-                raise UsageError(f"--workers: got {workers}; expected 1 to {available} on this machine "
-                                 f"(NUMBA_NUM_THREADS caps it)")
-            numba.set_num_threads(workers)
-        threads = numba.get_num_threads()
-        yield Backend(None, f"this machine, {threads} numba thread(s)", threads)
+        available = runner.available_threads()
+        if workers is not None and workers > available:
+            raise UsageError(f"--workers: got {workers}; expected 1 to {available} on this machine "
+                             f"(NUMBA_NUM_THREADS caps it)")
+        threads = runner.set_threads(workers)
+        yield Backend(None, f"this machine, {threads} thread(s)", threads)
         return
 
     dask, Client = _dask()

@@ -141,3 +141,86 @@ def doses(scenario: dict, trial: int, group_index: int, patient_index: int, even
 
 def fisher_p_scipy(x1: int, n1: int, x2: int, n2: int, alternative: str) -> float:
     return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative=alternative).pvalue)
+
+
+PRIOR_DRAW = 1 << 41
+GROUP_LANE = 0xFFFFFFFF
+
+
+def beta_draw(scenario: dict, trial: int, group_index: int, slot: int, a: float, b: float, stream: int = 0) -> float:
+    """Beta(a, b) = G_a / (G_a + G_b), each gamma by Marsaglia & Tsang on the group's reserved lane."""
+    seed = scenario["seed"]
+    lane = (group_index << 32) | GROUP_LANE
+    draw = PRIOR_DRAW + (slot << 24)
+    ga, _ = _gamma_draw(a, seed, stream, trial, lane, draw)
+    gb, _ = _gamma_draw(b, seed, stream, trial, lane, draw + (1 << 23))
+    return ga / (ga + gb)
+
+
+def trial_scenario(scenario: dict, trial: int, stream: int = 0) -> dict:
+    """The scenario with each prior'd probability replaced by the value this trial draws."""
+    import copy
+
+    drawn = copy.deepcopy(scenario)
+    for g, name in enumerate(scenario["groups"]):
+        group = drawn["groups"][name]
+        for endpoint, slots in (("cardiac_event", {"p": 0, "p_early": 0, "p_late": 1}),
+                                ("response", {"p": 2, "p_early": 2, "p_late": 3})):
+            spec = group.get(endpoint)
+            if spec is None:
+                continue
+            if "prior" in spec:
+                a, b = spec.pop("prior")["beta"]
+                spec["p"] = beta_draw(scenario, trial, g, slots["p"], a, b, stream)
+            for field in ("p_early", "p_late"):
+                if isinstance(spec.get(field), dict):
+                    a, b = spec[field]["prior"]["beta"]
+                    spec[field] = beta_draw(scenario, trial, g, slots[field], a, b, stream)
+    return drawn
+
+
+def monitored_trial(scenario: dict, trial: int, stream: int = 0):
+    """(enrolled per group, events per group, fired look per rule or -1) by the monitoring definitions:
+    patients in enrolment order, each rule checked at its looks, stop_group ends the group, stop_trial
+    ends every group at floor(look * n_g / n_monitored); a rule counts only if the trial was still
+    running at its look."""
+    drawn = trial_scenario(scenario, trial, stream)
+    names = list(scenario["groups"])
+    outcomes = {}
+    for g, name in enumerate(names):
+        n = scenario["groups"][name]["n"]
+        outcomes[name] = [patient(drawn, trial, g, i, stream)[1:] for i in range(n)]  # (event, response)
+    rules = scenario.get("monitoring", [])
+    from fractions import Fraction
+
+    fired = [None] * len(rules)
+    own_stop = {name: scenario["groups"][name]["n"] for name in names}
+    stop_time = Fraction(1)
+    for name in names:
+        planned = scenario["groups"][name]["n"]
+        group_rules = [(r, rule) for r, rule in enumerate(rules) if rule["group"] == name]
+        if not group_rules:
+            continue
+        for i in range(planned):
+            stopped = False
+            for r, rule in group_rules:
+                column = 0 if rule.get("endpoint", "cardiac_event") == "cardiac_event" else 1
+                if i + 1 in rule["looks"]:
+                    k = rule["looks"].index(i + 1)
+                    if sum(o[column] for o in outcomes[name][: i + 1]) >= rule["stop_at"][k]:
+                        fired[r] = (k, Fraction(i + 1, planned))
+                        stopped = True
+                        if rule.get("action", "stop_group") == "stop_trial":
+                            stop_time = min(stop_time, Fraction(i + 1, planned))
+            if stopped:
+                own_stop[name] = i + 1
+                break
+    looks = [f[0] if f is not None and f[1] <= stop_time else -1 for f in fired]
+    enrolled = {}
+    events = {}
+    for name in names:
+        planned = scenario["groups"][name]["n"]
+        n = min(own_stop[name], int(stop_time * planned))
+        enrolled[name] = n
+        events[name] = sum(o[0] for o in outcomes[name][:n])
+    return enrolled, events, looks

@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate, stats
 
 from sim.analysis.summary import weighted_median
-from sim.model import build_patient_model, marginal_rate
+from sim.model import marginal_rate
 from sim.runner import make_plan, run_scenario, simulate_chunk
 from sim.scenario import validate_scenario
 
@@ -86,7 +86,6 @@ def test_patient_level_event_rate_matches_quadrature(washout, eligibility):
                    {"n": 1, "cardiac_event": {"p": 0.1}}, eligibility)
     scenario = validate_scenario(data)
     p_bar = marginal_rate(scenario.groups["prior_tki"], "cardiac_event", scenario.eligibility)
-    model = build_patient_model(scenario)
     counts = simulate_chunk(make_plan(scenario), 0, 20_000)[1]
     patients = 20_000 * 50
     rate = counts[:, 0, 0].sum() / patients

@@ -20,13 +20,11 @@ def stderr_console() -> Console:
 
 
 def set_threads(threads: Optional[int]) -> int:
-    """Apply ``--threads`` (default: every core numba may use) and return the count in use."""
-    import numba
+    """Apply ``--threads`` (default: every available core) and return the count in use."""
+    from .. import runner
 
-    available = numba.config.NUMBA_NUM_THREADS
-    if threads is not None:
-        if not 1 <= threads <= available:
-            raise UsageError(f"--threads: got {threads}; expected 1 to {available} "
-                             f"(NUMBA_NUM_THREADS caps it)")
-        numba.set_num_threads(threads)
-    return numba.get_num_threads()
+    available = runner.available_threads()
+    if threads is not None and not 1 <= threads <= available:
+        raise UsageError(f"--threads: got {threads}; expected 1 to {available} "
+                         f"(this machine's cores, or NUMBA_NUM_THREADS where set)")
+    return runner.set_threads(threads)
