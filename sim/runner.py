@@ -121,12 +121,15 @@ class TrialTest:
     def p_values(self, values: np.ndarray, n_real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from .kernels import trialtests
 
+        if self.kind == "wilcoxon_between" and self.integer_max >= 0 and self.exact_sf.size == 0:
+            return trialtests.wilcoxon_between_counts(values, n_real, self.groups[0], self.groups[-1], self.column,
+                                                      self.alternative, self.integer_max)
         if self.kind == "wilcoxon_between":
             return trialtests.wilcoxon_between(values, n_real, self.groups[0], self.groups[-1], self.column,
-                                               self.alternative, self.exact_sf, self.integer_max)
+                                               self.alternative, self.exact_sf)
         if self.kind == "wilcoxon_by":
             return trialtests.wilcoxon_by(values, n_real, self.pool_mask, self.column, self.by_column,
-                                          self.alternative, self.integer_max)
+                                          self.alternative)
         if self.kind == "split_fisher":
             return trialtests.split_fisher(values, n_real, self.pool_mask, self.column, self.split_at,
                                            self.alternative)

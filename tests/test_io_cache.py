@@ -1,5 +1,6 @@
 """Atomic output files, and a numba cache that never serves a stale kernel."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -83,3 +84,25 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_unwritable_kernel_cache_compiles_without_caching(tmp_path):
+    """A shared install with a read-only cache folder: kernels compile uncached, with one warning line
+    (numba alone would refuse to define them: "cannot cache function ...: no locator available")."""
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")  # a file: no folder can be made under it, even by root
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(
+        "name: tiny\ntrials: 50\nseed: 1\n"
+        "groups: {a: {n: 5, cardiac_event: {p: 0.3}}, b: {n: 5, cardiac_event: {p: 0.1}}}\n"
+        "analyses: [{compare: cardiac_event, groups: [a, b]}]\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(blocker / "cache"))
+    env.pop("SIMTRIAL_CACHE_DIR", None)
+    for args in (["--help"], ["run", str(scenario), "--json", "--out", str(tmp_path / "out")]):
+        proc = subprocess.run([sys.executable, "-m", "sim", *args], env=env, capture_output=True, text=True,
+                              cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        warnings = [line for line in proc.stderr.splitlines() if "cannot write the kernel cache" in line]
+        assert len(warnings) <= 1 and "Traceback" not in proc.stderr
+    assert len(warnings) == 1 and "Not a directory" in warnings[0]
+    assert json.loads(proc.stdout)["analyses"][0]["trials"] == 50

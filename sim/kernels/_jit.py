@@ -1,17 +1,23 @@
 """The one place for the project's numba options.
 
-Caching is on and fastmath off (fastmath reorders floating-point sums and breaks
+Caching is on (where the cache folder is writable) and fastmath off (fastmath reorders floating-point sums and breaks
 bit-reproducibility). numba's on-disk cache validates a cached function only against
 the modification time of the file that defines it, so a change to a helper in another
 kernel file would leave a stale compiled caller in use. We therefore key the cache
 directory on a hash of every source file in ``sim/kernels``: any edit there sends all
 kernels to a fresh directory, and no stale machine code can ever be loaded.
+
+Where that directory cannot be written (a read-only home on a shared cluster install), kernels
+are compiled without a cache, with one warning on stderr: numba would otherwise refuse to
+define them at all ("cannot cache function ...: no locator available").
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -44,6 +50,25 @@ KERNEL_SOURCE_HASH = _kernel_source_hash()
 CACHE_DIR = _cache_root() / KERNEL_SOURCE_HASH
 
 
+def _writable(directory: Path) -> "str | None":
+    """None if kernels can be cached in ``directory``, else why not (one line)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+_UNCACHED_REASON = _writable(CACHE_DIR)
+CACHING = _UNCACHED_REASON is None
+if not CACHING:
+    print(f"simtrial: warning: cannot write the kernel cache {CACHE_DIR} ({_UNCACHED_REASON}); compiling "
+          f"kernels without a cache, so every start compiles them again (set SIMTRIAL_CACHE_DIR or "
+          f"NUMBA_CACHE_DIR to a writable folder)", file=sys.stderr)
+
+
 def _with_cache_dir(decorate: Callable[[F], F], fn: F) -> F:
     # numba reads config.CACHE_DIR once, when the decorator builds the cache locator,
     # so setting it only around decoration leaves the user's own numba code untouched.
@@ -57,15 +82,15 @@ def _with_cache_dir(decorate: Callable[[F], F], fn: F) -> F:
 
 def jit(fn: F) -> F:
     """Serial kernel or helper: nopython, cached, no fastmath."""
-    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True), fn)
+    return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True), fn)
 
 
 def jit_inline(fn: F) -> F:
     """Per-patient helper inlined into its callers at numba IR level: LLVM does not inline a
     function this large, and the call (with its array views) cost half the time per patient."""
-    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True, inline="always"), fn)
+    return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, inline="always"), fn)
 
 
 def jit_parallel(fn: F) -> F:
     """Kernel parallel over trials with ``numba.prange``."""
-    return _with_cache_dir(numba.njit(cache=True, fastmath=False, nogil=True, parallel=True), fn)
+    return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, parallel=True), fn)

@@ -21,31 +21,92 @@ _SQRT2 = math.sqrt(2.0)
 
 
 @jit
-def rank_sum_u(x, y):
-    """(U1, tie_term): Mann-Whitney U of x against y, and sum over tie groups of t^3 - t."""
+def sort_with_flags(values, flags, scratch_values, scratch_flags):
+    """Sort ``values`` ascending in place, carrying ``flags`` along (bottom-up merge sort, O(n log n)).
+
+    Written out rather than ``np.argsort``: numba's generic merge sort costs seconds of compilation per
+    array layout, this costs a fraction of one, and the scratch arrays are reused across trials.
+    """
+    n = values.shape[0]
+    source_values, source_flags = values, flags
+    target_values, target_flags = scratch_values, scratch_flags
+    in_scratch = False
+    width = 1
+    while width < n:
+        for low in range(0, n, 2 * width):
+            middle = min(low + width, n)
+            high = min(low + 2 * width, n)
+            i = low
+            j = middle
+            k = low
+            while i < middle and j < high:
+                if source_values[j] < source_values[i]:
+                    target_values[k] = source_values[j]
+                    target_flags[k] = source_flags[j]
+                    j += 1
+                else:
+                    target_values[k] = source_values[i]
+                    target_flags[k] = source_flags[i]
+                    i += 1
+                k += 1
+            while i < middle:
+                target_values[k] = source_values[i]
+                target_flags[k] = source_flags[i]
+                i += 1
+                k += 1
+            while j < high:
+                target_values[k] = source_values[j]
+                target_flags[k] = source_flags[j]
+                j += 1
+                k += 1
+        source_values, target_values = target_values, source_values
+        source_flags, target_flags = target_flags, source_flags
+        in_scratch = not in_scratch
+        width *= 2
+    if in_scratch:
+        for i in range(n):
+            values[i] = scratch_values[i]
+            flags[i] = scratch_flags[i]
+
+
+@jit
+def rank_sum_u_sorted(x, y, pooled, flags, scratch_values, scratch_flags):
+    """(U1, tie_term) of x against y by sorting; the four scratch arrays hold at least len(x) + len(y)."""
     n1 = x.shape[0]
-    n2 = y.shape[0]
-    n = n1 + n2
-    pooled = np.empty(n)
-    pooled[:n1] = x
-    pooled[n1:] = y
-    order = np.argsort(pooled, kind="mergesort")
+    n = n1 + y.shape[0]
+    values = pooled[:n]
+    is_x = flags[:n]
+    for i in range(n1):
+        values[i] = x[i]
+        is_x[i] = 1
+    for i in range(y.shape[0]):
+        values[n1 + i] = y[i]
+        is_x[n1 + i] = 0
+    sort_with_flags(values, is_x, scratch_values[:n], scratch_flags[:n])
     rank_sum_x = 0.0
     tie_term = 0.0
     i = 0
     while i < n:
         j = i
-        while j + 1 < n and pooled[order[j + 1]] == pooled[order[i]]:
+        while j + 1 < n and values[j + 1] == values[i]:
             j += 1
         mid_rank = 0.5 * (i + j) + 1.0
         t = j - i + 1
         if t > 1:
             tie_term += t * t * t - t
         for k in range(i, j + 1):
-            if order[k] < n1:
+            if is_x[k]:
                 rank_sum_x += mid_rank
         i = j + 1
     return rank_sum_x - n1 * (n1 + 1) / 2.0, tie_term
+
+
+@jit
+def rank_sum_u(x, y):
+    """(U1, tie_term): Mann-Whitney U of x against y, and sum over tie groups of t^3 - t."""
+    n = x.shape[0] + y.shape[0]
+    return rank_sum_u_sorted(x, y, np.empty(n), np.empty(n, dtype=np.int8), np.empty(n),
+                             np.empty(n, dtype=np.int8))
 
 
 @jit

@@ -347,106 +347,100 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
     own_stop = np.zeros(n_groups, dtype=np.int64)
     running = np.zeros(N_COUNT_ENDPOINTS, dtype=np.int64)
 
+    # Monitored groups first: their rules fix when the trial stops, which bounds every other group.
+    order = np.empty(n_groups, dtype=np.int64)
+    k = 0
+    for first_pass in (True, False):
+        for g in range(n_groups):
+            if monitored[g] == first_pass:
+                order[k] = g
+                k += 1
+
     for t in range(n_trials):
         trial = np.uint64(trial_start + t)
         trial_risks(key0, key1, trial, group_int, group_real, risks)
         # The trial's stop time as a fraction of planned enrolment (1/1: no stop).
         stop_num = 1
         stop_den = 1
-        if any_monitored:
-            for r in range(n_rules):
-                look_pointer[r] = 0
-                fire_position[r] = 0
-            # Monitored groups first, each in enrolment order until its own rules stop it.
-            for g in range(n_groups):
-                if not monitored[g]:
-                    continue
-                gi = group_int[g]
-                gr = group_real[g]
-                planned = gi[GI_N]
-                own_stop[g] = planned
-                for e in range(N_COUNT_ENDPOINTS):
-                    running[e] = 0
-                for i in range(planned):
-                    w, event, response, week1, week2, total, missed = simulate_patient(
-                        key0, key1, trial, g, i, gi, gr, empirical, risks[g], False)
-                    running[ENDPOINT_CARDIAC_EVENT] += event
-                    running[ENDPOINT_RESPONSE] += response
-                    running[ENDPOINT_MISSED_WEEK2] += missed
-                    bits[g, i, ENDPOINT_CARDIAC_EVENT] = event
-                    bits[g, i, ENDPOINT_RESPONSE] = response
-                    bits[g, i, ENDPOINT_MISSED_WEEK2] = missed
-                    if values_wanted:
-                        _record(values[t], g, i, w, event, response, week1, week2, total, missed)
-                    position = i + 1
-                    stopped = False
-                    for r in range(n_rules):
-                        if rules_int[r, RI_GROUP] != g:
-                            continue
-                        k = look_pointer[r]
-                        if k < rules_int[r, RI_LOOKS] and rules_looks[r, k] == position:
-                            look_pointer[r] = k + 1
-                            if running[rules_int[r, RI_ENDPOINT]] >= rules_stop[r, k]:
-                                rule_fired[t, r] = k
-                                fire_position[r] = position
-                                stopped = True
-                                if rules_int[r, RI_ACTION] == ACTION_STOP_TRIAL and \
-                                        _first_later(stop_num, stop_den, position, planned):
-                                    stop_num = position
-                                    stop_den = planned
-                    if stopped:
-                        own_stop[g] = position
-                        break
-            # A rule fires only if the trial was still running at its look.
-            for r in range(n_rules):
-                if rule_fired[t, r] >= 0 and _first_later(fire_position[r], group_int[rules_int[r, RI_GROUP], GI_N],
-                                                          stop_num, stop_den):
-                    rule_fired[t, r] = -1
-        for g in range(n_groups):
+        for r in range(n_rules):
+            look_pointer[r] = 0
+            fire_position[r] = 0
+        for position_in_order in range(n_groups):
+            g = order[position_in_order]
             gi = group_int[g]
-            planned = gi[GI_N]
-            enrolled = (planned * stop_num) // stop_den
-            if monitored[g]:
-                enrolled = min(enrolled, own_stop[g])
-                n_real[t, g] = enrolled
-                for e in range(N_COUNT_ENDPOINTS):
-                    running[e] = 0
-                next_mark = mark_start[g]
-                for i in range(enrolled):
-                    for e in range(N_COUNT_ENDPOINTS):
-                        running[e] += bits[g, i, e]
-                    while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == i + 1:
-                        mark_counts[t, next_mark] = running[marks[next_mark, MARK_ENDPOINT]]
-                        next_mark += 1
-                for e in range(N_COUNT_ENDPOINTS):
-                    counts[t, g, e] = running[e]
-                continue
-            n_real[t, g] = enrolled
             gr = group_real[g]
-            events = 0
-            responses = 0
-            missed_count = 0
+            planned = gi[GI_N]
+            is_monitored = monitored[g]
+            limit = planned if is_monitored else (planned * stop_num) // stop_den
+            for e in range(N_COUNT_ENDPOINTS):
+                running[e] = 0
             next_mark = mark_start[g]
-            for i in range(enrolled):
+            enrolled = limit
+            for i in range(limit):
                 w, event, response, week1, week2, total, missed = simulate_patient(
                     key0, key1, trial, g, i, gi, gr, empirical, risks[g], False)
-                events += event
-                responses += response
-                missed_count += missed
+                running[ENDPOINT_CARDIAC_EVENT] += event
+                running[ENDPOINT_RESPONSE] += response
+                running[ENDPOINT_MISSED_WEEK2] += missed
                 if values_wanted:
                     _record(values[t], g, i, w, event, response, week1, week2, total, missed)
+                position = i + 1
+                if not is_monitored:
+                    while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == position:
+                        mark_counts[t, next_mark] = running[marks[next_mark, MARK_ENDPOINT]]
+                        next_mark += 1
+                    continue
+                bits[g, i, ENDPOINT_CARDIAC_EVENT] = event
+                bits[g, i, ENDPOINT_RESPONSE] = response
+                bits[g, i, ENDPOINT_MISSED_WEEK2] = missed
+                stopped = False
+                for r in range(n_rules):
+                    if rules_int[r, RI_GROUP] != g:
+                        continue
+                    look = look_pointer[r]
+                    if look < rules_int[r, RI_LOOKS] and rules_looks[r, look] == position:
+                        look_pointer[r] = look + 1
+                        if running[rules_int[r, RI_ENDPOINT]] >= rules_stop[r, look]:
+                            rule_fired[t, r] = look
+                            fire_position[r] = position
+                            stopped = True
+                            if rules_int[r, RI_ACTION] == ACTION_STOP_TRIAL and \
+                                    _first_later(stop_num, stop_den, position, planned):
+                                stop_num = position
+                                stop_den = planned
+                if stopped:
+                    enrolled = position
+                    break
+            if is_monitored:
+                own_stop[g] = enrolled
+            else:
+                n_real[t, g] = enrolled
+                for e in range(N_COUNT_ENDPOINTS):
+                    counts[t, g, e] = running[e]
+        if not any_monitored:
+            continue
+        # A rule fires only if the trial was still running at its look.
+        for r in range(n_rules):
+            if rule_fired[t, r] >= 0 and _first_later(fire_position[r], group_int[rules_int[r, RI_GROUP], GI_N],
+                                                      stop_num, stop_den):
+                rule_fired[t, r] = -1
+        # Monitored groups keep the patients enrolled before they (or the trial) stopped.
+        for g in range(n_groups):
+            if not monitored[g]:
+                continue
+            enrolled = min(own_stop[g], (group_int[g, GI_N] * stop_num) // stop_den)
+            n_real[t, g] = enrolled
+            for e in range(N_COUNT_ENDPOINTS):
+                running[e] = 0
+            next_mark = mark_start[g]
+            for i in range(enrolled):
+                for e in range(N_COUNT_ENDPOINTS):
+                    running[e] += bits[g, i, e]
                 while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == i + 1:
-                    endpoint = marks[next_mark, MARK_ENDPOINT]
-                    if endpoint == ENDPOINT_CARDIAC_EVENT:
-                        mark_counts[t, next_mark] = events
-                    elif endpoint == ENDPOINT_RESPONSE:
-                        mark_counts[t, next_mark] = responses
-                    else:
-                        mark_counts[t, next_mark] = missed_count
+                    mark_counts[t, next_mark] = running[marks[next_mark, MARK_ENDPOINT]]
                     next_mark += 1
-            counts[t, g, ENDPOINT_CARDIAC_EVENT] = events
-            counts[t, g, ENDPOINT_RESPONSE] = responses
-            counts[t, g, ENDPOINT_MISSED_WEEK2] = missed_count
+            for e in range(N_COUNT_ENDPOINTS):
+                counts[t, g, e] = running[e]
     return n_real, counts, rule_fired, mark_counts, values
 
 

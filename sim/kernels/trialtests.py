@@ -13,27 +13,20 @@ import numpy as np
 from ._jit import jit
 from .fisher import fisher_p_value
 from .logistic import STATUS_DEGENERATE, STATUS_OK, chi2_1_sf, logistic_lrt_scratch
-from .ranktests import mann_whitney_p_from_u, rank_sum_u, rank_sum_u_counts
+from .ranktests import mann_whitney_p_from_u, rank_sum_u_counts, rank_sum_u_sorted
 from .trials import VALUE_WASHOUT
 
 
 @jit
-def _u_statistic(x, y, integer_max, histogram):
-    if integer_max >= 0:
-        return rank_sum_u_counts(x, y, integer_max, histogram)
-    return rank_sum_u(x, y)
-
-
-@jit
-def wilcoxon_between(values, n_real, group_a, group_b, column, alternative, exact_sf, integer_max):
-    """Rank-sum test of ``column`` in group a against group b, per trial.
-
-    ``integer_max`` >= 0 declares the values whole numbers in 0..integer_max (doses): ranks by counting.
-    """
-    n_trials = values.shape[0]
+def wilcoxon_between(values, n_real, group_a, group_b, column, alternative, exact_sf):
+    """Rank-sum test of ``column`` in group a against group b, per trial (ranks by sorting)."""
+    n_trials, _n_groups, n_max, _ = values.shape
     p_values = np.empty(n_trials)
     status = np.zeros(n_trials, dtype=np.int8)
-    histogram = np.zeros(2 * (max(integer_max, 0) + 1), dtype=np.int64)
+    pooled = np.empty(2 * n_max)
+    flags = np.empty(2 * n_max, dtype=np.int8)
+    scratch = np.empty(2 * n_max)
+    scratch_flags = np.empty(2 * n_max, dtype=np.int8)
     for t in range(n_trials):
         na = n_real[t, group_a]
         nb = n_real[t, group_b]
@@ -41,22 +34,46 @@ def wilcoxon_between(values, n_real, group_a, group_b, column, alternative, exac
             p_values[t] = 1.0
             status[t] = STATUS_DEGENERATE
             continue
-        x = values[t, group_a, :na, column]
-        y = values[t, group_b, :nb, column]
-        u1, tie_term = _u_statistic(x, y, integer_max, histogram)
+        u1, tie_term = rank_sum_u_sorted(values[t, group_a, :na, column], values[t, group_b, :nb, column], pooled,
+                                         flags, scratch, scratch_flags)
         p_values[t] = mann_whitney_p_from_u(u1, tie_term, na, nb, alternative, exact_sf)
     return p_values, status
 
 
 @jit
-def wilcoxon_by(values, n_real, pool_mask, column, by_column, alternative, integer_max):
+def wilcoxon_between_counts(values, n_real, group_a, group_b, column, alternative, integer_max):
+    """As :func:`wilcoxon_between` for whole-number values in 0..integer_max (doses): ranks by counting."""
+    n_trials = values.shape[0]
+    p_values = np.empty(n_trials)
+    status = np.zeros(n_trials, dtype=np.int8)
+    histogram = np.zeros(2 * (integer_max + 1), dtype=np.int64)
+    no_table = np.empty(0)
+    for t in range(n_trials):
+        na = n_real[t, group_a]
+        nb = n_real[t, group_b]
+        if na == 0 or nb == 0:
+            p_values[t] = 1.0
+            status[t] = STATUS_DEGENERATE
+            continue
+        u1, tie_term = rank_sum_u_counts(values[t, group_a, :na, column], values[t, group_b, :nb, column],
+                                         integer_max, histogram)
+        p_values[t] = mann_whitney_p_from_u(u1, tie_term, na, nb, alternative, no_table)
+    return p_values, status
+
+
+@jit
+def wilcoxon_by(values, n_real, pool_mask, column, by_column, alternative):
     """Rank-sum test of ``column`` for patients with the ``by`` outcome against those without, pooled."""
     n_trials, n_groups, n_max, _ = values.shape
     p_values = np.empty(n_trials)
     status = np.zeros(n_trials, dtype=np.int8)
-    x = np.empty(n_groups * n_max)
-    y = np.empty(n_groups * n_max)
-    histogram = np.zeros(2 * (max(integer_max, 0) + 1), dtype=np.int64)
+    size = n_groups * n_max
+    x = np.empty(size)
+    y = np.empty(size)
+    pooled = np.empty(size)
+    flags = np.empty(size, dtype=np.int8)
+    scratch = np.empty(size)
+    scratch_flags = np.empty(size, dtype=np.int8)
     no_table = np.empty(0)
     for t in range(n_trials):
         kx = 0
@@ -75,7 +92,7 @@ def wilcoxon_by(values, n_real, pool_mask, column, by_column, alternative, integ
             p_values[t] = 1.0
             status[t] = STATUS_DEGENERATE
             continue
-        u1, tie_term = _u_statistic(x[:kx], y[:ky], integer_max, histogram)
+        u1, tie_term = rank_sum_u_sorted(x[:kx], y[:ky], pooled, flags, scratch, scratch_flags)
         p_values[t] = mann_whitney_p_from_u(u1, tie_term, kx, ky, alternative, no_table)
         status[t] = STATUS_OK
     return p_values, status
