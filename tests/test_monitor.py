@@ -218,6 +218,20 @@ def test_worked_example_of_the_readme():
     assert round(at[0.30].p_cross, 3) == 0.945 and round(at[0.30].expected_n, 1) == 11.1
     assert round(at[0.40].p_cross, 3) == 0.996 and round(at[0.40].expected_n, 1) == 6.9
     assert design.stop_at[:10] == (2, 2, 2, 2, 3, 3, 3, 3, 3, 4)
+    assert round(design.nominal_alpha, 4) == 0.0409
+    by_patient = {rate: np.cumsum(oc.p_stop_by_look) for rate, oc in at.items()}
+    assert [round(by_patient[0.085][n - 1], 3) for n in (10, 15, 20)] == [0.058, 0.072, 0.078]
+    assert [round(by_patient[0.30][n - 1], 3) for n in (10, 15, 20)] == [0.582, 0.753, 0.827]
+    assert [round(by_patient[0.40][n - 1], 3) for n in (10, 15, 20)] == [0.795, 0.927, 0.965]
+    assert int(np.searchsorted(by_patient[0.30], at[0.30].p_cross / 2)) + 1 == 8  # half the stops by patient 8
+    assert design.stop_at[14] == 4 <= 6  # the pilot's 6 events in 15 patients cross the boundary
+    late = toxicity_boundary(0.085, 0.30, "1:30", shape="obrien-fleming")
+    assert min(n for n, s in zip(late.looks, late.stop_at) if s <= n) == 4
+    assert (round(late.p_cross_p0, 3), round(late.p_cross_p1, 3), round(late.oc(0.3).expected_n, 1)) == \
+        (0.094, 0.957, 14.2)
+    bayes = bayes_boundary((0.17, 1.83), 0.085, "1:30", cross_p0=0.10, p1=0.30)
+    assert bayes.posterior == 0.958
+    assert (round(bayes.p_cross_p0, 3), round(bayes.p_cross_p1, 3)) == (0.093, 0.944)
 
 
 # --- Bayesian rule ----------------------------------------------------------------------------------
@@ -403,3 +417,21 @@ def test_monitor_never_overwrites_a_different_design(capsys, tmp_path):
     assert invoke(capsys, "monitor", "--p0", "0.085", "--p1", "0.30", "--looks", "5:30:5", "--cross-p0", "0.05",
                   "--out", tmp_path, "--json")[0] == 0
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_looks_above_the_limit_are_refused():
+    with pytest.raises(DesignInputError, match="looks: the last look 2001 is above 2000"):
+        toxicity_boundary(0.085, 0.3, "1:2001")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import sim.analysis.sequential
+    import sim.designs.monitor
+    import sim.designs.simon
+    import sim.scenario.looks
+
+    for module in (sim.scenario.looks, sim.analysis.sequential, sim.designs.monitor, sim.designs.simon):
+        failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0 and tried > 0, module.__name__

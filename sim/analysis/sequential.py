@@ -197,7 +197,7 @@ def stopped_sample_distribution(looks: Sequence[int], stop_at: Sequence[int], ra
     Examples
     --------
     >>> sizes, pmf = stopped_sample_distribution([1, 2], [1, 2], 0.5, 3)
-    >>> sizes.tolist(), pmf[0, 1], pmf[1].sum()
+    >>> sizes.tolist(), float(pmf[0, 1]), float(pmf[1].sum())
     ([1, 2, 3], 0.5, 0.0)
     """
     looks_array, stop_array = check_boundary(looks, stop_at)

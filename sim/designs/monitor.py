@@ -28,7 +28,7 @@ Bayesian (:func:`bayes_boundary`)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal
 from typing import Mapping, Optional, Sequence, Union
 
@@ -44,8 +44,9 @@ MAX_DELTA = 0.5  # clinfun::toxbdry's range of the shape parameter
 POSTERIOR_TOLERANCE = 1e-12
 # Relative slack on "crossing <= cross_p0": rounding of an exact tie must not flip the choice.
 _CROSS_SLACK = 1e-12
-# The search for the patients a too-small design would need stops here.
-MAX_PATIENTS_SEARCH = 1000
+# The most patients a boundary is derived for (tables of binomial tails are n² in memory), and
+# where the search for the patients a too-small design would need stops.
+MAX_PATIENTS = 2000
 DEFAULT_GRID_POINTS = 6  # toxbdry's ngrid
 
 
@@ -91,9 +92,13 @@ def parse_shape(shape: Union[str, float]) -> tuple[str, float]:
 
 def _looks(looks) -> tuple[int, ...]:
     try:
-        return parse_looks(looks)
+        parsed = parse_looks(looks)
     except ValueError as exc:
         raise DesignInputError("looks", str(exc)) from None
+    if parsed[-1] > MAX_PATIENTS:
+        raise DesignInputError("looks", f"the last look {parsed[-1]} is above {MAX_PATIENTS} patients, "
+                                        f"the most a boundary is derived for")
+    return parsed
 
 
 def upper_tail_table(n_max: int, rate: float) -> np.ndarray:
@@ -184,7 +189,7 @@ def _extended_looks(looks: tuple[int, ...], n_last: int) -> Optional[tuple[int, 
 
 def _patients_needed(looks, p0, p1, delta, cross_p0, cross_p1) -> tuple[Optional[int], int]:
     """The smallest maximum sample size, same look pattern, whose boundary reaches cross_p1 at P1."""
-    cap = min(MAX_PATIENTS_SEARCH, max(10 * looks[-1], looks[-1] + 200))
+    cap = min(MAX_PATIENTS, max(10 * looks[-1], looks[-1] + 200))
     tails = upper_tail_table(cap, p0)
     searched = looks[-1]
     for n_last in range(looks[-1] + 1, cap + 1):
@@ -406,8 +411,7 @@ def toxicity_boundary(p0: float, p1: float, looks, *, shape: Union[str, float] =
                            nominal_alpha=alpha_low, nominal_alpha_range=(alpha_low, alpha_high))
     if not design.meets_cross_p1:
         needed, searched = _patients_needed(looks, p0, p1, delta, cross_p0, cross_p1)
-        design = MonitorDesign(**{**design.__dict__, "_oc_cache": {}, "patients_needed": needed,
-                                  "patients_searched_to": searched})
+        design = replace(design, patients_needed=needed, patients_searched_to=searched)
     return design
 
 
@@ -476,7 +480,7 @@ def bayes_boundary(prior: tuple[float, float], p0: float, looks, *, posterior: O
     --------
     >>> design = bayes_boundary((1, 1), 0.2, "5:20:5", posterior=0.9)
     >>> design.stop_at
-    (3, 4, 6, 7)
+    (2, 4, 5, 7)
     """
     looks = _looks(looks)
     try:

@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from ..errors import SimtrialError
-from ..io import atomic_path
+from ..io import atomic_path, to_json
 
 # Longer look specifications are named by a digest in folder names.
 _MAX_LOOKS_SLUG = 40
@@ -141,7 +141,7 @@ def _claim_directory(directory: Path, identity: dict, marker: str) -> None:
             recorded = json.loads(existing.read_text()).get("design_identity")
         except (OSError, ValueError):
             recorded = None
-        if recorded != json.loads(json.dumps(identity)):
+        if recorded != json.loads(to_json(identity)):
             raise OutputConflict(f"{directory} holds a different design ({marker} differs); "
                                  f"remove it or choose another --out")
 
@@ -170,9 +170,9 @@ def write_monitor_outputs(directory: Path, design, *, rates: Optional[Sequence[f
         row = {"look": k + 1, "n": n, "stop_at": value, "max_acceptable": value - 1, "can_stop": value <= n}
         if levels is not None:
             row["nominal_level"] = levels[k]
-        row[f"p_stop_here_at_p0"] = p0_by_look[k]
+        row["p_stop_here_at_p0"] = p0_by_look[k]
         if p1_by_look is not None:
-            row[f"p_stop_here_at_p1"] = p1_by_look[k]
+            row["p_stop_here_at_p1"] = p1_by_look[k]
         rows.append(row)
     written = [directory / "boundary.csv", directory / "operating_characteristics.csv",
                directory / "monitor.json", directory / "scenario_snippet.yaml", directory / "monitor.png"]
