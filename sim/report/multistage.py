@@ -59,7 +59,7 @@ def _pct(value: Optional[float], digits: int = 1) -> str:
 def monitor_tables(design, rates: Optional[Sequence[float]] = None) -> list:
     """The boundary (runs of looks), the check against cross_p0/cross_p1, and the OC table."""
     boundary = Table(title=design.describe(), box=box.SIMPLE_HEAVY)
-    for column in ("patients evaluated", "stop when events reach", "toxbdry r (stop if >)"):
+    for column in ("patients evaluated", "stop when events reach", "max acceptable (stop if >)"):
         boundary.add_column(column, justify="right")
     for first, last, value in boundary_runs(design.looks, design.stop_at):
         span = str(first) if first == last else f"{first}–{last}"
