@@ -13,7 +13,7 @@ richer, and both stay exact:
   (beta-binomial for a constant risk) is exact up to rounding.
 * **Monitoring.** A group monitored by a stopping rule enrols a random number of patients; the joint
   distribution of (enrolled, count) follows from the recursion over patients with the boundary
-  applied at each look (:func:`stopped_sample_distribution`).
+  applied at each look (:func:`sim.analysis.sequential.stopped_sample_distribution`).
 
 An outcome of a group is a list of ``(n, pmf)`` parts: with probability ``pmf[x]`` the group enrolled
 ``n`` patients and ``x`` of them had the endpoint; the parts' masses add to 1. Where the model allows
@@ -31,6 +31,7 @@ from typing import Optional, Sequence
 import numpy as np
 from scipy import special, stats
 
+from .analysis.sequential import crossing_probabilities, stopped_sample_distribution
 from .model import marginal_rate
 from .scenario import Eligibility, Group, Scenario
 
@@ -112,33 +113,6 @@ def binomial_mixture_pmf(n: int, mixture: RateMixture) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- monitoring
-
-
-def stopped_sample_distribution(looks: Sequence[int], stop_at: Sequence[int], rate: float,
-                                n_planned: int) -> tuple[np.ndarray, np.ndarray]:
-    """Joint distribution of (patients enrolled, events) of one group under a stopping boundary.
-
-    Patients have the event independently with probability ``rate``; the group stops at the first look
-    k where the events so far reach ``stop_at[k]``, else enrols ``n_planned``. Returns ``sizes`` (each
-    look's n_k, then n_planned) and ``pmf[i, x]`` = P(enrolled = sizes[i], events = x), by the
-    recursion over patients (O(n_planned^2)).
-    """
-    sizes = np.array(list(looks) + [n_planned], dtype=np.int64)
-    pmf = np.zeros((len(sizes), n_planned + 1))
-    running = np.zeros(n_planned + 1)
-    running[0] = 1.0
-    look = 0
-    for position in range(1, n_planned + 1):
-        running[1:position + 1] = running[1:position + 1] * (1.0 - rate) + running[:position] * rate
-        running[0] *= 1.0 - rate
-        if look < len(looks) and looks[look] == position:
-            threshold = stop_at[look]
-            if threshold <= position:
-                pmf[look, threshold:position + 1] = running[threshold:position + 1]
-                running[threshold:] = 0.0
-            look += 1
-    pmf[-1] = running
-    return sizes, pmf
 
 
 def _mixed_stopped(rule, group: Group, eligibility: Eligibility) -> Optional[tuple[np.ndarray, np.ndarray]]:
@@ -296,14 +270,17 @@ def rule_characteristics(scenario: Scenario, rule_index: int) -> Optional[RuleCh
     same_group = [r for r in rules if r.group == rule.group]
     if len(same_group) > 1 or (any(r.action == "stop_trial" for r in rules) and len(rules) > 1):
         return None
-    stopped = _mixed_stopped(rule, scenario.groups[rule.group], scenario.eligibility)
-    if stopped is None:
+    group = scenario.groups[rule.group]
+    mixture = rate_mixture(group, rule.endpoint, scenario.eligibility, degree=group.n)
+    stopped = _mixed_stopped(rule, group, scenario.eligibility)
+    if mixture is None or stopped is None:
         return None
+    by_look = np.zeros(len(rule.looks))
+    for weight, rate in zip(mixture.weights, mixture.rates):
+        by_look += weight * np.asarray(crossing_probabilities(rule.looks, rule.boundary, float(rate)).p_stop_by_look)
     sizes, joint = stopped
-    masses = joint.sum(axis=1)
-    by_look = tuple(float(v) for v in masses[:-1])
-    return RuleCharacteristics(p_stop=float(sum(by_look)), p_stop_by_look=by_look,
-                               expected_n=float(masses @ sizes))
+    return RuleCharacteristics(p_stop=float(by_look.sum()), p_stop_by_look=tuple(float(v) for v in by_look),
+                               expected_n=float(joint.sum(axis=1) @ sizes))
 
 
 def expected_enrolment(scenario: Scenario, group_name: str) -> Optional[float]:

@@ -205,17 +205,6 @@ def _trial_test(scenario: Scenario, analysis, tally: np.ndarray) -> TrialTestSum
 # --------------------------------------------------------------------------- Simon designs
 
 
-def simon_exact(r1: int, n1: int, r: int, n: int, rate: float) -> tuple[float, float, float]:
-    """(P(reject H0), P(stop after stage 1), E[patients]) of a Simon design at a true rate."""
-    from scipy import stats
-
-    first = stats.binom.pmf(np.arange(n1 + 1), n1, rate)
-    early = float(first[: r1 + 1].sum())
-    second_sf = stats.binom.sf(r - np.arange(n1 + 1), n - n1, rate)  # P(X2 > r - x1)
-    reject = float(first[r1 + 1:] @ second_sf[r1 + 1:])
-    return reject, early, n1 + (1.0 - early) * (n - n1)
-
-
 def _simon(scenario: Scenario, analysis, spec: MarkTally, histogram: SparseCounts) -> SimonSummary:
     r1, n1, r, n = analysis.simon
     first, final = spec.decode(histogram.keys)
@@ -230,8 +219,11 @@ def _simon(scenario: Scenario, analysis, spec: MarkTally, histogram: SparseCount
     if group not in scenario.monitored_groups():
         mixture = rate_mixture(scenario.groups[group], analysis.endpoint, scenario.eligibility, degree=n)
         if mixture is not None:
-            parts = [simon_exact(r1, n1, r, n, float(rate)) for rate in mixture.rates]
-            exact = tuple(float(mixture.weights @ np.array([p[i] for p in parts])) for i in range(3))
+            from .designs.simon import simon_operating_characteristics
+
+            parts = [simon_operating_characteristics(r1, n1, r, n, float(rate)) for rate in mixture.rates]
+            exact = tuple(float(mixture.weights @ np.array([getattr(p, name) for p in parts]))
+                          for name in ("p_reject", "p_early_stop", "expected_n"))
     return SimonSummary(
         id=analysis.analysis_id, endpoint=analysis.endpoint, groups=(group,), r1=r1, n1=n1, r=r, n=n,
         true_rate=true_rate(scenario, group, analysis.endpoint), trials=histogram.total,

@@ -13,7 +13,7 @@ from sim.kernels import trials
 from sim.model import build_patient_model
 from sim.runner import make_plan, run_scenario, simulate_chunk
 from sim.scenario import validate_scenario
-from sim.summarise import simon_exact
+from sim.designs.simon import simon_operating_characteristics
 
 LOGNORMAL = {"distribution": "lognormal", "median": 2.0, "sigma": 0.81}
 DECAY = {"model": "washout_decay", "p_early": 0.8, "p_late": 0.085, "half_life_months": 1.7355}
@@ -98,7 +98,8 @@ def _brute_simon(r1, n1, r, n, p):
 def test_simon_exact_against_brute_force(p):
     # Simon (1989), p0 = 0.05, p1 = 0.25, alpha = beta = 0.1 optimal design: r1/n1 = 0/9, r/n = 2/17.
     for design in ((0, 9, 2, 17), (1, 10, 5, 29), (3, 19, 15, 54)):
-        assert simon_exact(*design, p) == pytest.approx(_brute_simon(*design, p), abs=1e-13)
+        oc = simon_operating_characteristics(*design, p)
+        assert (oc.p_reject, oc.p_early_stop, oc.expected_n) == pytest.approx(_brute_simon(*design, p), abs=1e-13)
 
 
 @pytest.mark.parametrize("rate_spec", [{"p": 0.1}, {"p": 0.3}, {"prior": {"beta": [3, 7]}}])
@@ -121,9 +122,11 @@ def test_simon_uses_the_first_n_patients_and_counts_trials_cut_short():
 def test_simon_design_resolved_from_rates():
     data = _simon_scenario({"p": 0.1}, n=40)
     data["analyses"][0] = {"id": "simon", "compare": "response", "groups": ["tki"], "test": "simon",
-                           "design": {"type": "optimal", "p0": 0.05, "p1": 0.25, "alpha": 0.1, "power": 0.9}}
-    scenario = pytest.importorskip("sim.designs.simon") and validate_scenario(data)
-    assert scenario.analyses[0].simon == (0, 9, 2, 17)  # Simon (1989), Table 1
+                           "design": {"type": "optimal", "p0": 0.05, "p1": 0.25, "alpha": 0.05, "power": 0.8}}
+    scenario = validate_scenario(data)
+    assert scenario.analyses[0].simon == (0, 9, 2, 17)  # Simon (1989), Table 1: optimal 0/9, 2/17
+    data["analyses"][0]["design"].update(type="minimax", alpha=0.1, power=0.9)
+    assert validate_scenario(data).analyses[0].simon == (0, 13, 2, 20)  # Simon (1989): minimax 0/13, 2/20
 
 
 def test_huge_designs_look_up_p_values_without_full_tables(monkeypatch):

@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 from sim.errors import ScenarioError
-from sim.exact import outcome_components, stopped_sample_distribution
+from sim.analysis.sequential import stopped_sample_distribution
+from sim.exact import outcome_components
 from sim.model import build_patient_model, marginal_rate
 from sim.runner import make_plan, possible_sizes, run_scenario, simulate_chunk
 from sim.scenario import validate_scenario

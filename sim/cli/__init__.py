@@ -12,6 +12,7 @@ import click
 
 from ..errors import SimtrialError
 from .design import size, sweep
+from .multistage import monitor, simon
 from .run import analyze, run
 
 
@@ -21,7 +22,7 @@ def cli() -> None:
     """Monte Carlo simulator for sizing sequencing studies of high-dose IL-2 after VEGF-targeted therapy."""
 
 
-for _command in (run, analyze, size, sweep):
+for _command in (run, analyze, size, sweep, monitor, simon):
     cli.add_command(_command)
 
 
