@@ -116,14 +116,23 @@ def command_line() -> str:
 
 
 def run_summary(result, *, scenario_file: str | None = None, threads: int | None = None) -> dict:
-    """The summary.json payload of a run: results first, then what reproduces them."""
+    """The summary.json payload of a run: results first, then what reproduces them.
+
+    ``stream_version`` names the rule that maps (seed, trial, group, patient) to random numbers: the
+    same scenario, seed and stream version give the same numbers.
+    """
+    from .runner import STREAM_VERSION
+
     return {
         "scenario": result.scenario.name,
         "seed": result.seed,
         "trials": result.trials,
         "analyses": [summary.to_dict() for summary in result.summaries],
+        "monitoring": [rule.to_dict() for rule in result.monitoring],
+        "enrolment": [group.to_dict() for group in result.enrolment],
         "agrees": result.agrees,
         "stream": result.stream,
+        "stream_version": STREAM_VERSION,
         "scenario_file": scenario_file,
         "scenario_spec": result.scenario.to_dict(),
         "threads": threads,

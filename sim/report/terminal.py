@@ -57,18 +57,32 @@ def run_tables(result) -> list[Table]:
         for s in tests:
             exact = "—" if s.exact_power is None else _pct(s.exact_power, 2)
             check = "—" if s.exact_power is None else _check(s.agrees)
-            table.add_row(s.id, f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", exact, check)
+            label = s.id + (" (assurance)" if getattr(s, "assurance", False) else "")
+            table.add_row(label, f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", exact, check)
+        if any(getattr(s, "assurance", False) for s in tests):
+            table.caption += "; assurance: power averaged over the priors of the rates"
         tables.append(table)
+    for s in tests:
+        if getattr(s, "test", None) == "simon":
+            tables.append(_analysis_table(
+                f"{s.id}: Simon two-stage {s.r1}/{s.n1}, {s.r}/{s.n} on {s.endpoint}, {s.groups[0]}",
+                [("true rate", "", _pct(s.true_rate)),
+                 ("P(reject H0)", f"{_pct(s.power, 2)} ± {_pct(s.power_se, 2)}", _pct(s.exact_power, 2)),
+                 ("P(stop after stage 1)", _pct(s.p_early_stop, 2), _pct(s.exact_p_early_stop, 2)),
+                 ("expected patients", f"{s.expected_n:.2f} ± {s.expected_n_se:.2f}", _num(s.exact_expected_n, 2))],
+                s.agrees, s.exact_power is not None))
+    tables.extend(monitoring_tables(result))
     for s in result.summaries:
         if s.kind != "estimate":
             continue
         title = f"{s.id}: {s.interval} {s.level:.0%} interval, {s.groups[0]} (n={s.n})"
         rows = [
-            ("true rate", "", _pct(s.true_rate)),
+            ("true rate" + (" (prior mean)" if s.assurance else ""), "", _pct(s.true_rate)),
             ("mean width", f"{_num(s.mean_width)} ± {_num(s.mean_width_se, 4)}", _num(s.exact_mean_width)),
             ("median width", _num(s.median_width), ""),
-            ("coverage", f"{_pct(s.coverage)} ± {_pct(s.coverage_se, 2)}", _pct(s.exact_coverage)),
         ]
+        if s.coverage is not None:
+            rows.append(("coverage", f"{_pct(s.coverage)} ± {_pct(s.coverage_se, 2)}", _pct(s.exact_coverage)))
         if s.target_width is not None:
             rows.append((f"P(width <= {s.target_width:g})", _pct(s.p_width_le_target),
                          _pct(s.exact_p_width_le_target)))
@@ -78,6 +92,32 @@ def run_tables(result) -> list[Table]:
             rows.append((f"P(upper < {_pct(s.reference_rate)})", _pct(s.p_upper_below_reference),
                          _pct(s.exact_p_upper_below_reference)))
         tables.append(_analysis_table(title, rows, s.agrees))
+    return tables
+
+
+def monitoring_tables(result) -> list[Table]:
+    """One table per monitoring rule (how often and when it stopped), then enrolment per group."""
+    tables = []
+    for rule in result.monitoring:
+        title = (f"{rule.id}: {rule.action.replace('_', ' ')} when {rule.endpoint} in {rule.group} reaches the "
+                 f"boundary ({len(rule.looks)} looks, {rule.planned_n} planned)")
+        rows = [("P(stop)", f"{_pct(rule.p_stop, 2)} ± {_pct(rule.p_stop_se, 2)}", _pct(rule.exact_p_stop, 2)),
+                (f"expected patients in {rule.group}", f"{rule.expected_n:.2f} ± {rule.expected_n_se:.2f}",
+                 _num(rule.exact_expected_n, 2))]
+        by_look = rule.exact_p_stop_by_look
+        stops = [(k, p) for k, p in enumerate(rule.p_stop_by_look) if p > 0 or (by_look and by_look[k] > 1e-4)]
+        for k, p in stops[:12]:
+            rows.append((f"  stop at look {rule.looks[k]} (>= {rule.stop_at[k]} events)", _pct(p, 2),
+                         "—" if by_look is None else _pct(by_look[k], 2)))
+        tables.append(_analysis_table(title, rows, rule.agrees, rule.exact_p_stop is not None))
+    if result.enrolment:
+        table = Table(title="enrolment under monitoring", box=box.SIMPLE_HEAVY, title_justify="left")
+        for column in ("group", "planned", "expected (Monte Carlo)", "exact"):
+            table.add_column(column, justify="left" if column == "group" else "right")
+        for group in result.enrolment:
+            table.add_row(group.group, str(group.planned_n), f"{group.expected_n:.2f} ± {group.expected_n_se:.2f}",
+                          _num(group.exact_expected_n, 2))
+        tables.append(table)
     return tables
 
 
