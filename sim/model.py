@@ -303,13 +303,38 @@ def washout_expectation(group: Group, eligibility: Eligibility, function, low: f
     return probability / mass, expectation / mass
 
 
+def _patient_model_key(group: Group, eligibility: Eligibility) -> str:
+    """What a patient's distribution depends on: the group without its size, and the eligibility rule."""
+    return group.model_dump_json(exclude={"n"}) + eligibility.model_dump_json()
+
+
+_CACHE: dict = {}
+_CACHE_LIMIT = 4096
+
+
+def _cached(key: tuple, compute):
+    """Memoise a quadrature by the patient model it depends on (models are unhashable pydantic objects)."""
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = compute()
+    return _CACHE[key]
+
+
 def marginal_rate(group: Group, endpoint: str, eligibility: Eligibility, *, low: float = -math.inf,
                   high: float = math.inf) -> Optional[float]:
     """p-bar = E[p(W') | low <= W' < high] for a binary endpoint (default: over all patients).
 
     A group's count of the endpoint among its n patients is Binomial(n, p-bar) because
-    patients are independent; None if the group does not define the endpoint.
+    patients are independent; None if the group does not define the endpoint. p-bar does not depend
+    on n, so it is computed once per patient model (sizing curves ask for it at every size).
     """
+    return _cached(("rate", _patient_model_key(group, eligibility), endpoint, low, high),
+                   lambda: _marginal_rate(group, endpoint, eligibility, low, high))
+
+
+def _marginal_rate(group: Group, endpoint: str, eligibility: Eligibility, low: float,
+                   high: float) -> Optional[float]:
     if group.missing_for(endpoint) is not None:
         return None
     p_of = endpoint_probability(group, endpoint)
@@ -323,4 +348,5 @@ def marginal_rate(group: Group, endpoint: str, eligibility: Eligibility, *, low:
 
 def washout_share_below(group: Group, eligibility: Eligibility, split: float) -> float:
     """P(W' < split): the chance that a patient falls in the short-washout subgroup."""
-    return washout_expectation(group, eligibility, lambda w: 1.0, -math.inf, split)[0]
+    return _cached(("share", _patient_model_key(group, eligibility), split),
+                   lambda: washout_expectation(group, eligibility, lambda w: 1.0, -math.inf, split)[0])

@@ -161,6 +161,7 @@ class RunPlan:
     marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))
     mark_tallies: tuple[MarkTally, ...] = ()
     enrolment: tuple[GroupOutcomeCode, ...] = ()
+    extra_mark_columns: tuple[int, ...] = ()  # where each of make_plan's ``extra_marks`` landed in ``marks``
 
     def chunks(self) -> Iterator[tuple[int, int]]:
         for start in range(0, self.trials, self.chunk_trials):
@@ -252,6 +253,7 @@ def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int
         else:
             counts.append(CountTally(analysis.analysis_id, ENDPOINT_INDEX[analysis.endpoint],
                                      tuple(code(name) for name in analysis.group_names)))
+    analysis_marks = len(mark_requests)
     mark_requests += list(extra_marks)
     marks, order = _mark_array(model, mark_requests)
     mark_tallies = [MarkTally(t.analysis_id, tuple(order[m] for m in t.marks), t.limits) for t in mark_tallies]
@@ -262,7 +264,7 @@ def make_plan(scenario: Scenario, *, stream: int = 0, chunk_trials: Optional[int
         model=model, seed=scenario.seed, stream=stream, trials=scenario.trials,
         chunk_trials=chunk_trials or default_chunk_trials(model, with_values=bool(tests)),
         counts=tuple(counts), tests=tuple(tests), marks=marks, mark_tallies=tuple(mark_tallies),
-        enrolment=enrolment,
+        enrolment=enrolment, extra_mark_columns=tuple(order[analysis_marks:]),
     )
 
 

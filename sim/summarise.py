@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 
 from .analysis.binomial import binomial_interval_table
-from .analysis.fisher import fisher_exact_power, rejects
+from .analysis.fisher import rejects
 from .analysis.summary import (
     CompareSummary,
     EnrolmentSummary,
@@ -25,7 +25,7 @@ from .analysis.summary import (
     clamp_probability,
     weighted_median,
 )
-from .analysis.tables import p_values_at
+from .analysis.tables import p_value_table, p_values_at
 from .exact import (
     expected_enrolment,
     outcome_components,
@@ -64,15 +64,7 @@ def _compare(scenario: Scenario, analysis, spec: CountTally, histogram: SparseCo
         mask = (n1 == size1) & (n2 == size2)
         p = p_values_at(analysis.test, x1[mask], size1, x2[mask], size2, alternative=analysis.alternative)
         rejections += int(histogram.counts[mask][rejects(p, analysis.alpha)].sum())
-    components = outcome_components(scenario, analysis.group_names, analysis.endpoint)
-    exact = None
-    if components is not None:
-        exact = 0.0
-        for component in components:
-            for size1, pmf1 in component.parts[0]:
-                for size2, pmf2 in component.parts[1]:
-                    exact += _exact_rejection(analysis, size1, pmf1, size2, pmf2)
-        exact = clamp_probability(exact)
+    exact = exact_compare_power(scenario, analysis)
     return CompareSummary(
         id=analysis.analysis_id, endpoint=analysis.endpoint, groups=tuple(analysis.groups), test=analysis.test,
         alternative=analysis.alternative, alpha=analysis.alpha,
@@ -81,6 +73,37 @@ def _compare(scenario: Scenario, analysis, spec: CountTally, histogram: SparseCo
         trials=histogram.total, rejections=rejections, exact_power=exact,
         assurance=has_priors(scenario, analysis),
     )
+
+
+def exact_compare_power(scenario: Scenario, analysis) -> Optional[float]:
+    """Exact power (assurance under priors) of a 2x2 test between two groups, by enumerating every outcome
+    of the exact outcome distribution (:func:`sim.exact.outcome_components`); None where there is none."""
+    components = outcome_components(scenario, analysis.group_names, analysis.endpoint)
+    if components is None:
+        return None
+    total = 0.0
+    for component in components:
+        for size1, pmf1 in component.parts[0]:
+            for size2, pmf2 in component.parts[1]:
+                total += _exact_rejection(analysis, size1, pmf1, size2, pmf2)
+    return clamp_probability(total)
+
+
+def exact_interval_width(scenario: Scenario, analysis, target_width: Optional[float]
+                         ) -> Optional[tuple[float, Optional[float]]]:
+    """(expected width, P(width <= target_width)) of an estimate's interval, exactly; None where there is none."""
+    components = outcome_components(scenario, [analysis.group], analysis.endpoint)
+    if components is None:
+        return None
+    mean_width = 0.0
+    within = 0.0
+    for component in components:
+        for size, pmf in component.parts[0]:
+            lows, highs = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
+            mean_width += float(pmf @ (highs - lows))
+            if target_width is not None:
+                within += float(pmf @ (highs - lows <= target_width))
+    return mean_width, (clamp_probability(within) if target_width is not None else None)
 
 
 def _exact_rejection(analysis, n1: int, pmf1: np.ndarray, n2: int, pmf2: np.ndarray) -> float:
@@ -127,13 +150,7 @@ def _estimate(scenario: Scenario, analysis, spec: CountTally, histogram: SparseC
                 total += float(pmf @ indicator(lows, highs, highs - lows))
         return estimate, clamp_probability(total)
 
-    exact_width = None
-    if components is not None:
-        exact_width = 0.0
-        for component in components:
-            for size, pmf in component.parts[0]:
-                lows, highs = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
-                exact_width += float(pmf @ (highs - lows))
+    exact_width = None if components is None else exact_interval_width(scenario, analysis, None)[0]
     coverage = exact_coverage = None
     if not random_rate:
         coverage, exact_coverage = monte_carlo_and_exact(lambda lo, hi, w: ((lo <= rate) & (rate <= hi)).astype(float))
@@ -181,11 +198,15 @@ def split_fisher_exact_power(scenario: Scenario, analysis) -> Optional[float]:
     long_rate = marginal_rate(group, analysis.endpoint, eligibility, low=split)
     n = group.n
     weights = stats.binom.pmf(np.arange(n + 1), n, share)
-    return float(sum(
-        weights[m] * fisher_exact_power(m, short_rate, n - m, long_rate, alpha=analysis.alpha,
-                                        alternative=analysis.alternative)
-        for m in range(1, n)
-    ))
+    total = 0.0
+    for m in range(1, n):
+        if weights[m] <= 0.0:
+            continue
+        reject = rejects(p_value_table("fisher", m, n - m, alternative=analysis.alternative), analysis.alpha)
+        short = stats.binom.pmf(np.arange(m + 1), m, short_rate)
+        long = stats.binom.pmf(np.arange(n - m + 1), n - m, long_rate)
+        total += weights[m] * float(short @ reject @ long)
+    return total
 
 
 def _trial_test(scenario: Scenario, analysis, tally: np.ndarray) -> TrialTestSummary:

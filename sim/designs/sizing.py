@@ -27,14 +27,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping, Optional, Sequence, Union
 
-import numpy as np
 from scipy import stats
 
-from ..analysis import binomial_interval_table, fisher_exact_power
-from ..analysis.summary import clamp_probability
 from ..errors import ScenarioError, UsageError
 from ..model import marginal_rate
-from ..scenario import CompareAnalysis, EstimateAnalysis, Scenario, validate_scenario
+from ..scenario import CompareAnalysis, Scenario, validate_scenario, with_overrides
 
 Method = Literal["auto", "exact", "monte-carlo"]
 METHODS = ("auto", "exact", "monte-carlo")
@@ -176,6 +173,7 @@ class SizingResult:
     sizes_first: Optional[Mapping[str, int]]
     sizes_stable: Optional[Mapping[str, int]]
     normal_n_first: Optional[int] = field(default=None)
+    assurance: bool = False  # the groups' rates have priors: "power" is the assurance
 
     @property
     def reference_group(self) -> str:
@@ -287,17 +285,52 @@ def first_and_stable(meets: Sequence[bool]) -> tuple[Optional[int], Optional[int
     return first, stable
 
 
-def exact_available(analysis) -> bool:
-    """Whether enumeration gives this analysis exactly: intervals, and Fisher between two groups.
+def exact_available(scenario: Scenario, analysis) -> bool:
+    """Whether enumeration gives this analysis exactly: intervals and 2x2 tests between groups, under the
+    scenario's priors and monitoring (see :func:`sim.exact.outcome_components`).
 
     Tests computed per trial on patient-level data (``per_trial_test``: rank tests, washout-effect
     tests) have no enumeration here and are sized by simulation.
     """
-    return not analysis.per_trial_test
+    if analysis.per_trial_test or (analysis.kind == "compare" and analysis.test == "simon"):
+        return False
+    from ..exact import outcome_components
+
+    return outcome_components(scenario, analysis.group_names, analysis.endpoint) is not None
 
 
-def _normal_available(analysis) -> bool:
-    return analysis.kind == "compare" and exact_available(analysis)
+def _fixed_rates(scenario: Scenario, analysis) -> bool:
+    """No priors and no monitoring on the analysis' groups: the binomial rates are fixed numbers."""
+    from ..summarise import has_priors
+
+    return not has_priors(scenario, analysis) and not set(analysis.group_names) & scenario.monitored_groups()
+
+
+def _normal_available(scenario: Scenario, analysis) -> bool:
+    """The textbook normal approximation (for contrast) needs fixed rates and a 2x2 comparison or an interval."""
+    if analysis.kind == "compare" and not analysis.two_by_two:
+        return False
+    return not analysis.per_trial_test and _fixed_rates(scenario, analysis)
+
+
+def resized(scenario: Scenario, sizes: Mapping[str, int]) -> Scenario:
+    """The scenario with these group sizes. Monitoring looks beyond a group's new size are dropped (the
+    group ends before them), with their boundary values; a ``rule`` is derived again for the looks kept."""
+    data = scenario.to_dict()
+    for name, size in sizes.items():
+        data["groups"][name]["n"] = size
+    kept = []
+    for rule in data.get("monitoring", []):
+        limit = data["groups"][rule["group"]]["n"]
+        keep = [i for i, look in enumerate(rule["looks"]) if look <= limit]
+        if not keep:
+            continue
+        rule["looks"] = [rule["looks"][i] for i in keep]
+        if "stop_at" in rule:
+            rule["stop_at"] = [rule["stop_at"][i] for i in keep]
+        kept.append(rule)
+    data["monitoring"] = kept
+    return validate_scenario(data, source=scenario.name)
 
 
 def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tuple[str, ...],
@@ -335,9 +368,13 @@ def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tup
                          f"1 <= MIN <= MAX <= {MAX_SIZE}")
     if method not in METHODS:
         raise UsageError(f"method: got {method!r}; expected one of {', '.join(METHODS)}")
-    if method == "exact" and not exact_available(analysis):
-        raise UsageError(f"method: got 'exact'; analysis {analysis.analysis_id!r} is a test computed per trial "
-                         f"on patient-level data, with no exact enumeration: use auto or monte-carlo")
+    if analysis.kind == "compare" and analysis.test == "simon":
+        raise UsageError(f"analysis {analysis.analysis_id!r} is a Simon two-stage design: find its sizes with "
+                         f"`simtrial simon`")
+    if method == "exact" and not exact_available(scenario, analysis):
+        raise UsageError(f"method: got 'exact'; analysis {analysis.analysis_id!r} has no exact enumeration here (a "
+                         f"test computed per trial on patient-level data, or monitoring the exact path does not "
+                         f"cover): use auto or monte-carlo")
     if trials is not None and not (isinstance(trials, int) and trials >= 1):
         raise UsageError(f"trials: got {trials!r}; expected a whole number >= 1")
 
@@ -423,16 +460,23 @@ def size_study(
     size_range = tuple(size_range)
     _check_request(scenario, analysis, target, vary_groups, size_range, method, trials)
     if method == "auto":
-        method = "exact" if exact_available(analysis) else "monte-carlo"
-    # The binomial rates behind the exact and normal answers (None: no such answer here).
-    rates = tuple(marginal_rate(scenario.groups[name], analysis.endpoint, scenario.eligibility)
-                  for name in analysis.group_names) if exact_available(analysis) else None
+        method = "exact" if exact_available(scenario, analysis) else "monte-carlo"
+    # The rates behind the exact and normal answers (prior means under priors; None for per-trial tests).
+    rates = None if analysis.per_trial_test else tuple(
+        marginal_rate(scenario.groups[name], analysis.endpoint, scenario.eligibility) for name in analysis.group_names)
     sizes_by_n = {n: scaled_sizes(scenario, vary_groups, n) for n in range(size_range[0], size_range[1] + 1)}
+    base = _single_analysis_scenario(scenario, analysis, target)
+    if method == "monte-carlo" and trials is not None:
+        base = with_overrides(base, {"trials": trials}, source=scenario.name)
+    sized = {n: resized(base, sizes) for n, sizes in sizes_by_n.items()}
+    normal = _normal_available(scenario, analysis)
 
     if method == "exact":
-        curve = tuple(_exact_point(analysis, target, rates, n, sizes, on_size) for n, sizes in sizes_by_n.items())
+        curve = tuple(_exact_point(sized[n], analysis, target, rates if normal else None, n, sizes, on_size)
+                      for n, sizes in sizes_by_n.items())
     else:
-        curve = _monte_carlo_curve(scenario, analysis, target, rates, sizes_by_n, trials, executor, on_size)
+        curve = _monte_carlo_curve(base, sized, analysis, target, rates if normal else None, sizes_by_n,
+                                   executor, on_size)
 
     ns = [point.n for point in curve]
     first, stable = first_and_stable([target.met_by(point.value(target.metric)) for point in curve])
@@ -461,71 +505,72 @@ def size_study(
         sizes_first=None if n_first is None else sizes_by_n[n_first],
         sizes_stable=None if n_stable is None else sizes_by_n[n_stable],
         normal_n_first=None if normal_first is None else ns[normal_first],
+        assurance=_has_priors(scenario, analysis),
     )
 
 
-def _exact_point(analysis, target: SizingTarget, rates: tuple[float, ...], n: int, sizes: dict[str, int],
-                 on_size: Optional[Callable[[int], None]]) -> CurvePoint:
+def _has_priors(scenario: Scenario, analysis) -> bool:
+    from ..summarise import has_priors
+
+    return has_priors(scenario, analysis)
+
+
+def _exact_point(sized: Scenario, analysis, target: SizingTarget, rates: Optional[tuple[float, ...]], n: int,
+                 sizes: dict[str, int], on_size: Optional[Callable[[int], None]]) -> CurvePoint:
+    """One size by enumeration: exact power (assurance under priors) or the interval's exact width."""
+    from ..summarise import exact_compare_power, exact_interval_width
+
     total = sum(sizes.values())
     if isinstance(analysis, CompareAnalysis):
-        n1, n2 = (sizes[name] for name in analysis.groups)
-        power = clamp_probability(fisher_exact_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
-                                                alternative=analysis.alternative))
-        normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
-                                            alternative=analysis.alternative)
+        power = exact_compare_power(sized, analysis)
+        normal = None
+        if rates is not None:
+            n1, n2 = (sizes[name] for name in analysis.groups)
+            normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
+                                                alternative=analysis.alternative)
         point: CurvePoint = PowerPoint(n, sizes, total, power, None, power, normal)
     else:
-        mean_width, p_within = _exact_width(analysis, sizes[analysis.group], rates[0], target.width)
-        point = WidthPoint(n, sizes, total, mean_width, None, p_within, None, mean_width, p_within,
-                           wald_width(sizes[analysis.group], rates[0], level=analysis.level))
+        mean_width, p_within = exact_interval_width(sized, analysis, target.width)
+        normal_width = None if rates is None else wald_width(sizes[analysis.group], rates[0], level=analysis.level)
+        point = WidthPoint(n, sizes, total, mean_width, None, p_within, None, mean_width, p_within, normal_width)
     if on_size:
         on_size(n)
     return point
 
 
-def _exact_width(analysis: EstimateAnalysis, n: int, rate: float, width_target: float) -> tuple[float, float]:
-    """Expected width and P(width <= target) of the interval, enumerating x ~ Binomial(n, rate)."""
-    low, high = binomial_interval_table(n, level=analysis.level, method=analysis.interval)
-    width = high - low
-    pmf = stats.binom.pmf(np.arange(n + 1), n, rate)
-    return float(pmf @ width), clamp_probability(float(pmf @ (width <= width_target)))
-
-
-def _monte_carlo_curve(scenario: Scenario, analysis, target: SizingTarget, rates: Optional[tuple[float, ...]],
-                       sizes_by_n: dict[int, dict[str, int]], trials: Optional[int], executor,
+def _monte_carlo_curve(base: Scenario, sized: dict[int, Scenario], analysis, target: SizingTarget,
+                       rates: Optional[tuple[float, ...]], sizes_by_n: dict[int, dict[str, int]], executor,
                        on_size: Optional[Callable[[int], None]]) -> tuple[CurvePoint, ...]:
-    # Imported here: the exact path needs no kernel launch.
-    from ..runner import execute, make_plan
-    from ..summarise import summarise
-    from ..scenario import with_overrides
+    """The simulated curve: one pass over the largest size on prefixes (see :mod:`sim.designs.prefix`), or
+    one run per size where monitoring ties enrolment to the planned size. Stream 0 at every size, as
+    ``simtrial run`` uses: common random numbers, and the scenario's own size reproduces ``simtrial run``."""
+    from .prefix import one_pass_summaries, per_size_runs
 
-    base = _single_analysis_scenario(scenario, analysis, target)
-    if trials is not None:
-        base = with_overrides(base, {"trials": trials}, source=scenario.name)
+    if set(analysis.group_names) & base.monitored_groups() or any(
+            rule.action == "stop_trial" for rule in base.monitoring):
+        summaries = per_size_runs(sized, analysis.analysis_id, executor=executor, on_size=on_size)
+    else:
+        largest_sizes = {name: max(sizes[name] for sizes in sizes_by_n.values()) for name in base.groups}
+        summaries = one_pass_summaries(resized(base, largest_sizes), sized, analysis.analysis_id, executor=executor,
+                                       on_size=on_size)
     curve: list[CurvePoint] = []
     for n, sizes in sizes_by_n.items():
-        sized = with_overrides(base, {f"groups.{name}.n": size for name, size in sizes.items()},
-                               source=scenario.name)
-        # Stream 0 at every size, as `simtrial run` uses: common random numbers across sizes, and
-        # the point at the scenario's own size reproduces `simtrial run` bit for bit.
-        plan = make_plan(sized, stream=0)
-        (summary,), _monitoring, _enrolment = summarise(sized, plan, execute(plan, executor=executor))
+        summary = summaries[n]
         total = sum(sizes.values())
         if summary.kind == "compare":
             normal = None
-            if _normal_available(analysis):
+            if rates is not None:
                 n1, n2 = summary.n
                 normal = normal_approximation_power(n1, rates[0], n2, rates[1], alpha=analysis.alpha,
                                                     alternative=analysis.alternative)
             curve.append(PowerPoint(n, sizes, total, summary.power, summary.power_se, summary.exact_power, normal))
         else:
             share = summary.p_width_le_target
+            normal_width = None if rates is None else wald_width(summary.n, rates[0], level=analysis.level)
             curve.append(WidthPoint(
                 n, sizes, total, summary.mean_width, summary.mean_width_se, share,
                 math.sqrt(share * (1.0 - share) / summary.trials), summary.exact_mean_width,
-                summary.exact_p_width_le_target, wald_width(summary.n, rates[0], level=analysis.level)))
-        if on_size:
-            on_size(n)
+                summary.exact_p_width_le_target, normal_width))
     return tuple(curve)
 
 
