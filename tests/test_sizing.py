@@ -276,7 +276,7 @@ def test_size_table_recommends(capsys, tmp_path, root_dir):
                             "--target-width", "0.3", "--assurance", "0.9", "--range", "30:60", "--out", str(tmp_path))
     assert code == 0, err
     assert "recommended: n_stable = 47" in " ".join(out.split())
-    assert "P(width ≤ 0.3)" in out
+    assert "P(width ≤ 30 pp)" in out  # widths in percentage points
 
 
 def test_size_monte_carlo_command(capsys, tmp_path, root_dir):
