@@ -188,7 +188,7 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
 @click.option("--grid", "grid_path", type=click.Path(path_type=Path), metavar="GRID.yaml",
               help="Dotted scenario paths to vary, as 'product' and/or 'zip' of value lists.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
-              help="Writes DIR/<name>/<grid>/sweep.parquet, sweep.csv, sweep.json and points/.")
+              help="Writes DIR/<name>/<grid>/sweep.parquet, sweep.csv, sweep.json, sweep.png and points/.")
 @click.option("--resume", is_flag=True, help="Skip points whose result is already written.")
 @click.option("--scheduler", metavar="ADDRESS", help="A running Dask scheduler, e.g. tcp://127.0.0.1:8786.")
 @click.option("--cluster", metavar="local|slurm", help="Start a Dask cluster: here (local) or through SLURM.")
@@ -211,6 +211,9 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
         write_sweep_outputs,
     )
     from ..report import design as report_design
+    from ..report.describe import describe_test
+    from ..report.figures import sweep_figure
+    from ..report.sweeps import sweep_results_tables
     from ..scenario import load_scenario
 
     if grid_path is None:
@@ -235,6 +238,13 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
                 "grid": grid.to_dict(), "seed": spec.seed, "trials": spec.trials,
                 "backend": backend.description, "workers": backend.workers}
     written = write_sweep_outputs(destination, result, manifest)
+    frame = result.table()
+    if not frame.empty:
+        first = spec.analyses[0]
+        written.append(sweep_figure(frame, grid, destination / "sweep.png", analysis_id=first.analysis_id,
+                                    description=describe_test(first)))
+    for renderable in sweep_results_tables(frame, list(grid.parameters), width=out.width):
+        out.print(renderable)
     out.print(report_design.sweep_summary_table(result, backend.description))
     out.print("wrote " + ", ".join(str(path) for path in written))
     if result.failures:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io as _io
 import math
+import numbers
 from pathlib import Path
 from typing import Any, Optional
 
@@ -171,7 +172,7 @@ def size_figure(result: SizingResult, path: Path, *, analysis: Any = None, zoom:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def sweep_axes(grid) -> tuple[str, list[str]]:
@@ -212,7 +213,8 @@ def draw_sweep_figure(frame, grid, *, analysis_id: Optional[str] = None, descrip
         ax.set_ylim(-0.02, 1.02)
     else:
         _pp_axis(ax)
-    ax.set_xlabel(x_name)
+    together = [p for p in grid.parameters if p != x_name and p not in line_names]
+    ax.set_xlabel(x_name + (f" (with {', '.join(together)}: zipped)" if together else ""))
     ax.set_ylabel(f"{metric.replace('_', ' ')} (Monte Carlo ± 2 SE)")
     trials = rows["trials"].iloc[0] if "trials" in rows else None
     title = f"{analysis_id}" + (f"\n{description}" if description else "")
@@ -278,6 +280,7 @@ def draw_risk_figure(scenario, endpoint: str = "cardiac_event"):
                          f"({scenario.eligibility.policy})")
     _percent_axis(ax)
     ax.set_ylim(0, 1)
+    density_ax.set_ylim(bottom=0)
     density_ax.set_yticks([])
     density_ax.set_ylabel("washout density (shaded)", fontsize=8)
     ax.set_xlabel("washout (months from the last dose of prior therapy)")
