@@ -180,7 +180,7 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
     for renderable in report_design.size_tables(result, spec):
         out.print(renderable)
     out.print(report_design.recommendation(result))
-    out.print("wrote " + ", ".join(str(path) for path in written))
+    out.print("wrote " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 
 @click.command()
@@ -246,6 +246,6 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
     for renderable in sweep_results_tables(frame, list(grid.parameters), width=out.width):
         out.print(renderable)
     out.print(report_design.sweep_summary_table(result, backend.description))
-    out.print("wrote " + ", ".join(str(path) for path in written))
+    out.print("wrote " + ", ".join(str(path) for path in written), soft_wrap=True)
     if result.failures:
         raise SweepFailed(failure_message(result))

@@ -46,7 +46,7 @@ def report(scenario: Path, out_dir: Path, trials: Optional[int], seed: Optional[
     with trial_progress(err, spec.trials, f"simulating {spec.name}", bar=True) as advance:
         path = write_report(spec, out=out_dir, scenario_file=str(scenario), size=list(size_ids) or None,
                             target_power=power, dropout=loss, on_chunk=advance)
-    stdout_console().print(f"wrote {path}")
+    stdout_console().print(f"wrote {path}", soft_wrap=True)
 
 
 def _number(flag: str, text: str) -> float:

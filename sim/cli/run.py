@@ -54,7 +54,7 @@ def run(scenario: Path, trials: Optional[int], seed: Optional[int], changes: tup
     for table in report.run_tables(result):
         console.print(table)
     console.print(f"{report.run_verdict_line(result)}; {result.elapsed_seconds:.2f} s on {used_threads} thread(s)")
-    console.print("wrote " + ", ".join(str(path) for path in written))
+    console.print("wrote " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 
 def _parse_group(value: str) -> tuple[str, int, int]:

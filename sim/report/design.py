@@ -286,7 +286,7 @@ def size_at_tables(result: SizeAtResult, scenario) -> list:
                            else "exact: enumeration over every outcome") +
                           "; normal approximation for contrast")
     table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("value")
     point = result.point
     sizes = ", ".join(f"{name} {n}" + (" (fixed)" if name in fixed else "") for name, n in point.sizes.items())
     table.add_row("group sizes", sizes)

@@ -47,7 +47,7 @@ def with_se(value: Optional[float], se: Optional[float], *, unit: str = "%", min
 
     Examples
     --------
-    >>> with_se(0.76705, 0.0029887)
+    >>> with_se(0.7671, 0.0029887)
     '76.71% ± 0.30%'
     >>> with_se(0.362254, 0.000123, unit="pp")
     '36.225 ± 0.012 pp'
