@@ -32,7 +32,7 @@ _EXPORTS = {
     "fisher_exact_power": ".analysis",
     "fisher_p_value_table": ".analysis",
     "SizingResult": ".designs.sizing",
-    "size_at": ".designs.sizing",
+    "size_at": ".designs.single_size",
     "size_study": ".designs.sizing",
     "ScenarioError": ".errors",
     "SimtrialError": ".errors",

@@ -132,7 +132,7 @@ def test_sweep_scenario_takes_a_dict_and_leaves_nothing_behind(tmp_path, monkeyp
     assert kept.table().equals(table)
 
 
-@pytest.mark.parametrize("module", ["sim.api", "sim.designs.sizing", "sim.report.checks", "sim.report.describe",
+@pytest.mark.parametrize("module", ["sim.api", "sim.designs.sizing", "sim.designs.single_size", "sim.report.checks", "sim.report.describe",
                                     "sim.report.formats", "sim.report.frames", "sim.report.sweeps",
                                     "sim.scenario.spec"])
 def test_docstring_examples_run(module, monkeypatch):

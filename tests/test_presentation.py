@@ -141,7 +141,8 @@ def test_run_tables_fit_80_columns_without_cutting_ids(capsys, tmp_path, root_di
 
     ids = [a.analysis_id for a in load_scenario(root_dir / "scenarios" / "tki_vs_bev.yaml").analyses]
     lines = out.splitlines()
-    assert all(len(line.rstrip()) <= 80 for line in lines)
+    # Every table and message fits; only the list of written files runs on (paths are not broken).
+    assert all(len(line.rstrip()) <= 80 for line in lines if not line.startswith("wrote "))
     assert "…" not in out
     for analysis_id in ids:  # each on a line of its own (the power table row or the interval heading)
         assert any(line.split() and line.split()[0] == analysis_id for line in lines), analysis_id

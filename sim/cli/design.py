@@ -159,7 +159,9 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
     if n is not None:
         if not 1 <= n <= sizing.MAX_SIZE:
             raise UsageError(f"--n: got {n}; expected a whole number from 1 to {sizing.MAX_SIZE}")
-        at = sizing.size_at(spec, analysis_id, n, **request)
+        from ..designs.single_size import size_at
+
+        at = size_at(spec, analysis_id, n, **request)
         if as_json:
             click.echo(io.to_json(at.to_dict()), nl=False)
             return

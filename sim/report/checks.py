@@ -14,7 +14,6 @@ checkable with at least 100 trials (below that its SE, itself an estimate, is to
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 from ..analysis.summary import AGREEMENT_SE
@@ -81,7 +80,3 @@ def run_verdict(summaries) -> str:
         if state in states:
             return state
     return NO_EXACT
-
-
-def finite(value: Optional[float]) -> bool:
-    return value is not None and math.isfinite(value)

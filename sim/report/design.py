@@ -24,7 +24,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ..designs.sizing import SizeAtResult, SizingResult
+from ..designs.single_size import SizeAtResult
+from ..designs.sizing import SizingResult
 from .describe import describe_analysis
 from .formats import DASH, decimals_at_target, pct, pp, se_decimals
 from .terminal import LOG_EVERY_SECONDS, LogProgress, design_table
@@ -155,7 +156,6 @@ def size_tables(result: SizingResult, scenario=None) -> list:
                      [result.value_at(n) for n in shown if n is not None] +
                      ([normals[result.curve.index(result.point(n))] for n in shown if n is not None]
                       if normals else []))
-    has_se = result.method == "monte-carlo"
     bound_label = "upper 95%" if result.target.metric == "mean_width" else "lower 95%"
     enrol_label = f"enrol ({pct(result.dropout, 0)} dropout)" if result.dropout is not None else None
 

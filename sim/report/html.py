@@ -74,21 +74,29 @@ def sizeable(analysis) -> bool:
     return analysis.kind == "compare" or getattr(analysis, "target_width", None) is not None
 
 
+def chosen_for_sizing(scenario, analyses: Optional[Sequence[str]] = None) -> list:
+    """The analyses to size (ids or indices; default every sizeable one), each checked to be sizeable."""
+    from ..errors import UsageError
+
+    if not analyses:
+        return [a for a in scenario.analyses if sizeable(a)]
+    chosen = [scenario.analysis(str(a)) for a in analyses]
+    for analysis in chosen:
+        if not sizeable(analysis):
+            raise UsageError(f"--size: analysis {analysis.analysis_id!r} has no exact enumeration (or, for an "
+                             f"estimate, no target_width); size it with simtrial size --method monte-carlo")
+    return chosen
+
+
 def size_for_report(scenario, analyses: Optional[Sequence[str]] = None, *,
                     target_power: float = DEFAULT_TARGET_POWER, dropout: Optional[float] = None,
                     on_size: Optional[Callable[[int], None]] = None) -> tuple[SizedAnalysis, ...]:
     """Sizing curves (default range, exact) for the chosen analyses, default every sizeable one:
     comparisons to ``target_power``, estimates to their own ``target_width``."""
     from ..designs.sizing import size_study
-    from ..errors import UsageError
 
-    chosen = [scenario.analysis(a) for a in analyses] if analyses else [a for a in scenario.analyses
-                                                                     if sizeable(a)]
     sized = []
-    for analysis in chosen:
-        if not sizeable(analysis):
-            raise UsageError(f"--size: analysis {analysis.analysis_id!r} has no exact enumeration (or, for an "
-                             f"estimate, no target_width); size it with simtrial size --method monte-carlo")
+    for analysis in chosen_for_sizing(scenario, analyses):
         target = ({"target_power": target_power} if analysis.kind == "compare"
                   else {"target_width": analysis.target_width})
         sized.append(SizedAnalysis(analysis, size_study(scenario, analysis.analysis_id, dropout=dropout,
@@ -472,6 +480,7 @@ def write_report(
     from .. import io
     from ..runner import run_scenario
 
+    chosen_for_sizing(scenario, size)  # a bad --size is refused before the run
     result = run_scenario(scenario, executor=executor, on_chunk=on_chunk)
     sizings = size_for_report(scenario, size, target_power=target_power, dropout=dropout, on_size=on_size)
     text = None
