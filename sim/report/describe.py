@@ -85,6 +85,7 @@ def describe_risk(risk) -> str:
 
 
 def describe_eligibility(eligibility) -> str:
+    """The eligibility rule in words: the minimum washout and what happens below it (defer or exclude)."""
     minimum = eligibility.min_washout_months
     if not minimum:
         return "no minimum washout"

@@ -61,11 +61,13 @@ def normal_values(result: SizingResult) -> Optional[list]:
 
 
 def exact_column(result: SizingResult) -> str:
+    """The curve field holding the exact value of the target metric."""
     return {"power": "exact_power", "mean_width": "exact_mean_width",
             "p_width_le_target": "exact_p_width_le_target"}[result.target.metric]
 
 
 def se_column(result: SizingResult) -> str:
+    """The curve field holding the Monte Carlo SE of the target metric."""
     return {"power": "power_se", "mean_width": "mean_width_se",
             "p_width_le_target": "p_width_le_target_se"}[result.target.metric]
 

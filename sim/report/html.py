@@ -264,6 +264,7 @@ def _check_text(summary) -> str:
 
 
 def compare_rows(summaries: Iterable) -> list[dict]:
+    """The power table's rows: id, test, n and true rate per group, Monte Carlo ± SE, exact, check."""
     rows = []
     for s in summaries:
         power, exact = mc_and_exact(s.power, s.power_se, s.exact_power, minimum=2)
@@ -279,6 +280,7 @@ def compare_rows(summaries: Iterable) -> list[dict]:
 
 
 def estimate_rows(summary) -> list[tuple[str, str, str]]:
+    """(quantity, Monte Carlo ± SE, exact) rows of one interval; a share's SE is sqrt(p (1 − p) / trials)."""
     s = summary
     rows = [("true rate", "", pct(s.true_rate)),
             ("mean width", *mc_and_exact(s.mean_width, s.mean_width_se, s.exact_mean_width, unit="pp")),

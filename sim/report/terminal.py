@@ -178,6 +178,7 @@ def run_verdict_line(result) -> str:
 
 
 def analyze_tables(report: dict) -> list[Table]:
+    """``simtrial analyze``: intervals per group, observed values, and tests with p-values to 4 significant digits."""
     level = report["level"]
     tables = []
     if report["groups"]:
