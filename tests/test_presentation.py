@@ -414,3 +414,29 @@ def test_sweep_figure_draws_a_line_per_combination_of_the_others(tmp_path):
     assert len(ax.containers) == 4  # one error-bar line per (p, alpha)
     assert all(list(c.lines[0].get_xdata()) == [20, 30, 40] for c in ax.containers)
     plt.close(fig)
+
+
+def test_run_tables_show_monitoring_and_unknown_kinds(tmp_path):
+    import dataclasses
+    from io import StringIO
+
+    from rich.console import Console
+
+    import sim
+    from sim.report.terminal import run_tables
+
+    result = sim.run_scenario(sim.validate_scenario(dict(CONSTANT, trials=300)))
+    rule = SimpleNamespace(kind="monitoring", id="stop_for_toxicity", agrees=True, to_dict=lambda: {
+        "id": "stop_for_toxicity", "group": "prior_tki", "p_stop": 0.3125, "p_stop_se": 0.0207,
+        "exact_p_stop": 0.3101, "p_stop_by_look": [0.1, 0.3125], "expected_n": 24.56})
+    novel = SimpleNamespace(kind="novelty", id="new_kind", agrees=True,
+                            to_dict=lambda: {"id": "new_kind", "kind": "novelty", "assurance": 0.61234})
+    result = dataclasses.replace(result, summaries=result.summaries + (rule, novel))
+    buffer = StringIO()
+    console = Console(file=buffer, width=80)
+    for table in run_tables(result):
+        console.print(table)
+    text = buffer.getvalue()
+    assert re.search(r"stop_for_toxicity\s+prior_tki\s+31\.2% ± 2\.1%\s+31\.0%\s+10\.0%\s+24\.6\s*\n\s+31\.2%", text)
+    assert all(len(line.rstrip()) <= 80 for line in text.splitlines())
+    assert "new_kind (novelty)" in text and re.search(r"assurance\s+0\.61234", text)

@@ -151,13 +151,50 @@ def estimate_table(s) -> Group:
     return Group(heading, table)
 
 
+def monitoring_table(result) -> Optional[Table]:
+    """Interim monitoring, one row per stopping rule: P(stop) ± SE beside exact, by look, expected n
+    (from summaries of kind ``monitoring``; see :func:`sim.report.html.monitoring_rows`)."""
+    from .html import monitoring_rows
+
+    rows = monitoring_rows(result)
+    if not rows:
+        return None
+    table = Table(title="interim monitoring: operating characteristics", box=box.SIMPLE_HEAVY, title_justify="left",
+                  show_edge=False)
+    table.add_column("rule", min_width=max(len(str(row.get("id"))) for row in rows), overflow="fold")
+    for column in ("group", "P(stop)", "exact", "P(stop)\nby look", "expected\nn"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for row in rows:
+        table.add_row(str(row.get("id")), str(row.get("group", DASH)), row["p_stop_text"], row["exact_p_stop_text"],
+                      "\n".join(row["by_look_text"]) or DASH, row["expected_n_text"])
+    return table
+
+
+def other_table(summary) -> Table:
+    """A summary of a kind without its own layout: its numeric and text fields, as ``to_dict()`` gives them."""
+    data = summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))
+    table = Table(title=f"{data.get('id', '?')} ({data.get('kind', '?')})", box=box.SIMPLE, title_justify="left")
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, value in data.items():
+        if key in ("id", "kind") or isinstance(value, (dict, list)):
+            continue
+        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+    return table
+
+
 def run_tables(result) -> list:
-    """The design, a power table for every test, then one narrow table per confidence interval."""
+    """The design, a power table for every test, one narrow table per confidence interval, then
+    monitoring and any other kind of summary."""
     tables: list = [design_table(result.scenario, title=f"design: {result.scenario.name}")]
     power = power_table(result)
     if power is not None:
         tables.append(power)
     tables.extend(estimate_table(s) for s in result.summaries if s.kind == "estimate")
+    monitoring = monitoring_table(result)
+    if monitoring is not None:
+        tables.append(monitoring)
+    tables.extend(other_table(s) for s in result.summaries if s.kind not in ("compare", "estimate", "monitoring"))
     return tables
 
 
