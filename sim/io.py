@@ -105,12 +105,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def flatten_for_csv(record: dict) -> dict:
-    """Lists become ';'-joined strings so each analysis is one CSV row."""
-    return {key: ";".join(map(str, value)) if isinstance(value, (list, tuple)) else value
-            for key, value in _clean(record).items()}
-
-
 def command_line() -> str:
     return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
@@ -144,10 +138,12 @@ def run_summary(result, *, scenario_file: str | None = None, threads: int | None
 
 
 def write_run_outputs(directory: PathLike, summary: dict) -> list[Path]:
-    """summary.json and summary.csv (one row per analysis), each written atomically."""
+    """summary.json and summary.csv (one row per analysis, the columns of
+    :func:`sim.report.frames.analyses_frame`), each written atomically."""
+    from .report.frames import analyses_frame
+
     directory = Path(directory)
-    frame = pd.DataFrame([flatten_for_csv({"scenario": summary["scenario"], "seed": summary["seed"], **row})
-                          for row in summary["analyses"]])
+    frame = analyses_frame(summary["analyses"], scenario=summary["scenario"], seed=summary["seed"])
     write_csv_atomic(directory / "summary.csv", frame)
     write_json_atomic(directory / "summary.json", summary)
     return [directory / "summary.json", directory / "summary.csv"]

@@ -398,6 +398,28 @@ class RunResult:
         """Every Monte Carlo estimate lies within 4 standard errors of its exact value."""
         return all(item.agrees for item in (*self.summaries, *self.monitoring, *self.enrolment))
 
+    def to_frame(self):
+        """The results as a pandas DataFrame: one row per analysis, as ``summary.csv`` holds them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``scenario``, ``seed``, then ``analysis`` (the id), ``kind``, ``endpoint``, ``groups``,
+            one ``n_<group>`` (``Int64``) and ``true_rate_<group>`` column per group, then every
+            field of the analysis' summary (``power``, ``power_se``, ``exact_power``, ...; empty
+            where an analysis kind has no such field). See :mod:`sim.report.frames`.
+
+        Examples
+        --------
+        >>> from sim.scenario import load_scenario
+        >>> result = run_scenario(load_scenario("scenarios/cho2009_retrospective.yaml"))  # doctest: +SKIP
+        >>> result.to_frame()[["analysis", "n_prior_tki", "power", "exact_power"]]  # doctest: +SKIP
+        """
+        from .report.frames import analyses_frame
+
+        return analyses_frame([summary.to_dict() for summary in self.summaries],
+                              scenario=self.scenario.name, seed=self.seed)
+
 
 def run_scenario(
     scenario: Scenario,

@@ -251,14 +251,17 @@ def test_size_json_and_files(capsys, tmp_path, root_dir):
                             "--out", str(tmp_path))
     assert code == 0, err
     data = json.loads(out)  # stdout holds the JSON and nothing else
-    assert set(data) == {"analysis", "target", "n_first", "n_stable", "sizes_first", "sizes_stable", "curve"}
+    assert set(data) == {"analysis", "target", "n_first", "n_stable", "sizes_first", "sizes_stable", "curve",
+                         "conservative", "dropout", "enrol_first", "enrol_stable", "enrol_sizes_first",
+                         "enrol_sizes_stable"}
+    assert data["dropout"] is None and data["enrol_first"] is None and data["conservative"] is False
     assert data["target"] == {"power": 0.8}
     assert (data["n_first"], data["n_stable"]) == (32, 32)
     assert data["sizes_first"] == data["sizes_stable"] == {"prior_tki": 32, "prior_bev": 32}
     row = next(point for point in data["curve"] if point["n"] == 32)
     assert round(row["power"], 3) == 0.807 and row["power_se"] is None and row["normal_power"] > row["power"]
     folder = tmp_path / "tki_vs_bev"
-    stem = "size_cardiac_event_prior_tki_vs_prior_bev"
+    stem = "size_cardiac_event_prior_tki_vs_prior_bev_power0.8"  # the target is in the name
     csv = (folder / f"{stem}.csv").read_text().splitlines()
     assert csv[0].startswith("n,n_prior_tki,n_prior_bev,total_patients,power,power_se,exact_power,normal_power")
     assert len(csv) == 1 + 199  # the default range 2:200
@@ -273,7 +276,7 @@ def test_size_table_recommends(capsys, tmp_path, root_dir):
                             "--target-width", "0.3", "--assurance", "0.9", "--range", "30:60", "--out", str(tmp_path))
     assert code == 0, err
     assert "recommended: n_stable = 47" in " ".join(out.split())
-    assert "P(width ≤ 0.3)" in out
+    assert "P(width ≤ 30 pp)" in out  # widths in percentage points
 
 
 def test_size_monte_carlo_command(capsys, tmp_path, root_dir):

@@ -1,6 +1,7 @@
 """The ``simtrial`` command: a thin layer over the library. No numerics here.
 
-One module per family of commands: :mod:`.run` (run, analyze), :mod:`.design` (size, sweep).
+One module per family of commands: :mod:`.run` (run, analyze), :mod:`.design` (size, sweep),
+:mod:`.report` (report).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import click
 from ..errors import SimtrialError
 from .design import size, sweep
 from .multistage import monitor, simon
+from .report import report
 from .run import analyze, run
 
 
@@ -22,7 +24,7 @@ def cli() -> None:
     """Monte Carlo simulator for sizing sequencing studies of high-dose IL-2 after VEGF-targeted therapy."""
 
 
-for _command in (run, analyze, size, sweep, monitor, simon):
+for _command in (run, analyze, size, sweep, monitor, simon, report):
     cli.add_command(_command)
 
 

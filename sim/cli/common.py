@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from rich.console import Console
 
@@ -28,3 +28,23 @@ def set_threads(threads: Optional[int]) -> int:
         raise UsageError(f"--threads: got {threads}; expected 1 to {available} "
                          f"(this machine's cores, or NUMBA_NUM_THREADS where set)")
     return runner.set_threads(threads)
+
+
+def parse_set_options(values: tuple[str, ...]) -> dict[str, Any]:
+    """``--set PATH=VALUE`` options as scenario overrides; each VALUE is read as YAML (``40`` is a
+    number, ``[1, 2]`` a list, ``{p: 0.1}`` a mapping, ``abc`` text). The scenario validates them."""
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for text in values:
+        path, sep, value = text.partition("=")
+        path = path.strip()
+        if not sep or not path or any(not part for part in path.split(".")) or " " in path:
+            raise UsageError(f"--set: got {text!r}; expected PATH=VALUE with a dotted scenario path, "
+                             f"e.g. groups.prior_tki.n=40")
+        try:
+            overrides[path] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise UsageError(f"--set {path}: got {value!r}; expected a YAML value (a number, text, "
+                             f"[a, list] or {{a: mapping}})") from None
+    return overrides

@@ -10,7 +10,7 @@ from typing import Optional
 import click
 
 from ..errors import UsageError
-from .common import DEFAULT_OUT, set_threads, stderr_console, stdout_console
+from .common import DEFAULT_OUT, parse_set_options, set_threads, stderr_console, stdout_console
 
 _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
 
@@ -19,27 +19,30 @@ _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--trials", type=int, help="Override the scenario's number of virtual trials.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--set", "changes", multiple=True, metavar="PATH=VALUE",
+              help="Change a scenario field by dotted path, e.g. groups.prior_tki.n=40 (repeatable; validated).")
 @click.option("--threads", type=int, help="numba threads (default: all cores).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Directory for DIR/<name>/summary.json and summary.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON on stdout and nothing else.")
 @click.option("--chunk-trials", type=click.IntRange(min=1), hidden=True,
               help="Trials per chunk (results do not depend on it).")
-def run(scenario: Path, trials: Optional[int], seed: Optional[int], threads: Optional[int], out_dir: Path,
-        as_json: bool, chunk_trials: Optional[int]) -> None:
+def run(scenario: Path, trials: Optional[int], seed: Optional[int], changes: tuple[str, ...],
+        threads: Optional[int], out_dir: Path, as_json: bool, chunk_trials: Optional[int]) -> None:
     """Simulate SCENARIO and report power and interval widths beside their exact values."""
     from .. import io
     from ..report import terminal as report
     from ..runner import run_scenario
     from ..scenario import load_scenario
 
-    overrides = {key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None}
+    overrides = parse_set_options(changes)
+    overrides.update({key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None})
     spec = load_scenario(scenario, overrides=overrides)
     used_threads = set_threads(threads)
     err = stderr_console()
     patients = spec.trials * sum(group.n for group in spec.groups.values())
     with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
-                               enabled=err.is_terminal and patients > 20_000_000) as advance:
+                               bar=patients > 20_000_000) as advance:
         result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=advance)
     summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
     destination = out_dir / spec.name
@@ -50,10 +53,8 @@ def run(scenario: Path, trials: Optional[int], seed: Optional[int], threads: Opt
     console = stdout_console()
     for table in report.run_tables(result):
         console.print(table)
-    verdict = ("[green]every Monte Carlo estimate is within 4 SE of its exact value[/green]" if result.agrees
-               else "[red]some Monte Carlo estimates are more than 4 SE from their exact values[/red]")
-    console.print(f"{verdict}; {result.elapsed_seconds:.2f} s on {used_threads} thread(s)")
-    console.print("wrote " + ", ".join(str(path) for path in written))
+    console.print(f"{report.run_verdict_line(result)}; {result.elapsed_seconds:.2f} s on {used_threads} thread(s)")
+    console.print("wrote " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 
 def _parse_group(value: str) -> tuple[str, int, int]:

@@ -84,6 +84,13 @@ class SizingTarget:
             return {"power": self.power}
         return {"width": self.width, "assurance": self.assurance}
 
+    @property
+    def tag(self) -> str:
+        """The target in file names: ``power0.8``, ``width0.3`` or ``width0.3_assurance0.9``."""
+        if self.power is not None:
+            return f"power{self.power:g}"
+        return f"width{self.width:g}" + (f"_assurance{self.assurance:g}" if self.assurance is not None else "")
+
 
 @dataclass(frozen=True)
 class PowerPoint:
@@ -174,6 +181,8 @@ class SizingResult:
     sizes_stable: Optional[Mapping[str, int]]
     normal_n_first: Optional[int] = field(default=None)
     assurance: bool = False  # the groups' rates have priors: "power" is the assurance
+    conservative: bool = False
+    dropout: Optional[float] = None
 
     @property
     def reference_group(self) -> str:
@@ -199,8 +208,54 @@ class SizingResult:
         """The target metric (power, mean width or P(width <= W)) at size ``n``."""
         return None if n is None else self.point(n).value(self.target.metric)
 
+    def checked_value(self, point: CurvePoint) -> float:
+        """The number the target is checked on: the metric, or with ``conservative`` its 95% bound.
+
+        The bound is the end of the two-sided 95% interval value ± 1.96 SE that is least
+        favourable to the target: the lower end for power and P(width <= W), the upper end for
+        the expected width. Exact points (no SE) are checked on their value.
+        """
+        return checked_value(self.target, point, self.conservative)
+
+    def meets_target(self, point: CurvePoint) -> bool:
+        """Whether the size at ``point`` reaches the target (on :meth:`checked_value`)."""
+        return self.target.met_by(self.checked_value(point))
+
+    def enrol(self, sizes: Optional[Mapping[str, int]]) -> Optional[dict[str, int]]:
+        """Patients to enrol per group so that ``sizes`` remain evaluable after ``dropout``:
+        ceil(n / (1 - dropout)) for each group (None without a dropout, or without sizes)."""
+        if sizes is None or self.dropout is None:
+            return None
+        return {name: enrolment(n, self.dropout) for name, n in sizes.items()}
+
+    @property
+    def enrol_first(self) -> Optional[int]:
+        """ceil(n_first / (1 - dropout)): the reference group's enrolment at n_first (None without dropout)."""
+        return None if self.n_first is None or self.dropout is None else enrolment(self.n_first, self.dropout)
+
+    @property
+    def enrol_stable(self) -> Optional[int]:
+        """ceil(n_stable / (1 - dropout)): the reference group's enrolment at n_stable (None without dropout)."""
+        return None if self.n_stable is None or self.dropout is None else enrolment(self.n_stable, self.dropout)
+
+    @property
+    def file_stem(self) -> str:
+        """``size_<analysis>_<target>`` (plus ``_conservative``, ``_dropout<D>``): output names that
+        a different request does not overwrite."""
+        stem = f"size_{self.analysis}_{self.target.tag}"
+        if self.conservative:
+            stem += "_conservative"
+        if self.dropout is not None:
+            stem += f"_dropout{self.dropout:g}"
+        return stem
+
+    def to_frame(self):
+        """The whole curve as a pandas DataFrame (the CSV's columns; see :func:`curve_frame`)."""
+        return curve_frame(self)
+
     def to_dict(self) -> dict:
-        """The ``--json`` payload: analysis, target, n_first, n_stable, sizes_first, sizes_stable, curve."""
+        """The ``--json`` payload: analysis, target, n_first, n_stable, sizes_first, sizes_stable,
+        conservative, dropout, enrol_first, enrol_stable, enrol_sizes_first, enrol_sizes_stable, curve."""
         return {
             "analysis": self.analysis,
             "target": self.target.to_dict(),
@@ -208,8 +263,45 @@ class SizingResult:
             "n_stable": self.n_stable,
             "sizes_first": None if self.sizes_first is None else dict(self.sizes_first),
             "sizes_stable": None if self.sizes_stable is None else dict(self.sizes_stable),
+            "conservative": self.conservative,
+            "dropout": self.dropout,
+            "enrol_first": self.enrol_first,
+            "enrol_stable": self.enrol_stable,
+            "enrol_sizes_first": self.enrol(self.sizes_first),
+            "enrol_sizes_stable": self.enrol(self.sizes_stable),
             "curve": [point.to_dict() for point in self.curve],
         }
+
+
+# Two-sided 95%: the bound --conservative checks (scipy.stats.norm.isf(0.025)).
+Z_95 = 1.959963984540054
+
+
+def checked_value(target: SizingTarget, point: CurvePoint, conservative: bool) -> float:
+    """The metric at ``point``, or with ``conservative`` its 95% bound least favourable to ``target``."""
+    value = point.value(target.metric)
+    se = point.value({"power": "power_se", "mean_width": "mean_width_se",
+                      "p_width_le_target": "p_width_le_target_se"}[target.metric])
+    if not conservative or se is None:
+        return value
+    return value + Z_95 * se if target.metric == "mean_width" else value - Z_95 * se
+
+
+def enrolment(evaluable: int, dropout: float) -> int:
+    """Patients to enrol so that ``evaluable`` remain when a share ``dropout`` drops out: ceil(n / (1 - D)).
+
+    Computed in exact rational arithmetic from the decimal the user gave, so 27 / (1 - 0.1) is 30,
+    not 31 (27 / 0.9 is 30.000000000000004 in floating point).
+
+    Examples
+    --------
+    >>> enrolment(32, 0.1), enrolment(27, 0.1), enrolment(32, 0.0)
+    (36, 30, 32)
+    """
+    from fractions import Fraction
+
+    share = 1 - Fraction(repr(float(dropout)))
+    return math.ceil(Fraction(evaluable) / share)
 
 
 # --------------------------------------------------------------------------- normal approximations
@@ -334,7 +426,8 @@ def resized(scenario: Scenario, sizes: Mapping[str, int]) -> Scenario:
 
 
 def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tuple[str, ...],
-                   size_range: tuple[int, int], method: str, trials: Optional[int]) -> None:
+                   size_range: tuple[int, int], method: str, trials: Optional[int],
+                   conservative: bool = False, dropout: Optional[float] = None) -> None:
     """One place for every check of a sizing request; one line per problem."""
     def probability(label: str, value: Optional[float]) -> None:
         if value is not None and not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
@@ -377,6 +470,12 @@ def _check_request(scenario: Scenario, analysis, target: SizingTarget, vary: tup
                          f"cover): use auto or monte-carlo")
     if trials is not None and not (isinstance(trials, int) and trials >= 1):
         raise UsageError(f"trials: got {trials!r}; expected a whole number >= 1")
+    if dropout is not None and not (isinstance(dropout, (int, float)) and not isinstance(dropout, bool)
+                                    and 0.0 <= dropout < 1.0):
+        raise UsageError(f"dropout: got {dropout!r}; expected a share of patients with 0 <= D < 1")
+    if conservative and (method == "exact" or (method == "auto" and exact_available(scenario, analysis))):
+        raise UsageError(f"conservative: analysis {analysis.analysis_id!r} is sized by exact enumeration, "
+                         f"which has no Monte Carlo error; use it with method monte-carlo (--method monte-carlo)")
 
 
 def _single_analysis_scenario(scenario: Scenario, analysis, target: SizingTarget) -> Scenario:
@@ -400,6 +499,8 @@ def size_study(
     size_range: tuple[int, int] = DEFAULT_RANGE,
     method: Method = "auto",
     trials: Optional[int] = None,
+    conservative: bool = False,
+    dropout: Optional[float] = None,
     executor=None,
     on_size: Optional[Callable[[int], None]] = None,
 ) -> SizingResult:
@@ -429,6 +530,14 @@ def size_study(
         where they exist); ``auto`` is ``exact`` where :func:`exact_available`, else ``monte-carlo``.
     trials : int, optional
         Virtual trials per size for ``monte-carlo`` (default: the scenario's).
+    conservative : bool
+        Monte Carlo only: a size reaches the target when the end of its 95% interval
+        (value ± 1.96 SE) least favourable to the target does (the lower bound of the simulated
+        power), so Monte Carlo error cannot make a size look sufficient.
+    dropout : float, optional
+        Share of enrolled patients expected not to be evaluable, 0 <= D < 1: the result also
+        gives the number to enrol per group, ceil(n / (1 - D)) (``enrol_first``, ``enrol_stable``).
+        The search itself is over evaluable patients.
     executor : concurrent.futures.Executor, optional
         Where Monte Carlo chunks run (see :func:`sim.runner.execute`); ``None`` runs them here.
     on_size : callable, optional
@@ -458,7 +567,7 @@ def size_study(
     target = SizingTarget(power=target_power, width=target_width, assurance=assurance)
     vary_groups = tuple(dict.fromkeys(vary)) if vary else tuple(analysis.group_names)
     size_range = tuple(size_range)
-    _check_request(scenario, analysis, target, vary_groups, size_range, method, trials)
+    _check_request(scenario, analysis, target, vary_groups, size_range, method, trials, conservative, dropout)
     if method == "auto":
         method = "exact" if exact_available(scenario, analysis) else "monte-carlo"
     # The rates behind the exact and normal answers (prior means under priors; None for per-trial tests).
@@ -479,7 +588,7 @@ def size_study(
                                    executor, on_size)
 
     ns = [point.n for point in curve]
-    first, stable = first_and_stable([target.met_by(point.value(target.metric)) for point in curve])
+    first, stable = first_and_stable([target.met_by(checked_value(target, point, conservative)) for point in curve])
     normal_metric = "normal_power" if analysis.kind == "compare" else "normal_width"
     normal_target = SizingTarget(power=target.power, width=target.width)
     normal_first, _ = first_and_stable([point.value(normal_metric) is not None
@@ -506,6 +615,8 @@ def size_study(
         sizes_stable=None if n_stable is None else sizes_by_n[n_stable],
         normal_n_first=None if normal_first is None else ns[normal_first],
         assurance=_has_priors(scenario, analysis),
+        conservative=conservative,
+        dropout=None if dropout is None else float(dropout),
     )
 
 
@@ -578,32 +689,48 @@ def _monte_carlo_curve(base: Scenario, sized: dict[int, Scenario], analysis, tar
 
 
 def curve_frame(result: SizingResult):
-    """The whole curve as a table: ``n``, ``n_<group>`` for every group, ``total_patients``, then the
-    metrics (``power``, ``power_se`` (empty when exact), ``exact_power``, ``normal_power`` for a
-    comparison; the width columns for an estimate) and ``meets_target``."""
-    import pandas as pd
+    """The whole curve as a table, one row per size.
 
+    Columns: ``n``, ``n_<group>`` for every group, ``total_patients``; with a dropout,
+    ``enrol_<group>`` (ceil(n / (1 - D))) for every group and ``enrol_total``; then the metrics
+    (``power``, ``power_se`` (empty when exact), ``exact_power``, ``normal_power`` for a
+    comparison; the width columns for an estimate); with ``conservative``, the bound the target
+    is checked on (``power_lower_95``, ``mean_width_upper_95`` or ``p_width_le_target_lower_95``);
+    then ``meets_target``. Counts are integers and floats carry 15 significant digits
+    (:func:`sim.report.frames.records_frame`).
+    """
+    from ..report.frames import records_frame
+
+    bound_name = f"{result.target.metric}_{'upper' if result.target.metric == 'mean_width' else 'lower'}_95"
     rows = []
     for point in result.curve:
         data = point.to_dict()
         sizes = data.pop("sizes")
-        row = {"n": data.pop("n"), **{f"n_{name}": size for name, size in sizes.items()}}
+        row = {"n": data.pop("n"), **{f"n_{name}": size for name, size in sizes.items()},
+               "total_patients": data.pop("total_patients")}
+        enrol = result.enrol(sizes)
+        if enrol is not None:
+            row.update({f"enrol_{name}": size for name, size in enrol.items()})
+            row["enrol_total"] = sum(enrol.values())
         row.update(data)
-        row["meets_target"] = result.target.met_by(point.value(result.target.metric))
+        if result.conservative:
+            row[bound_name] = result.checked_value(point)
+        row["meets_target"] = result.meets_target(point)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return records_frame(rows)
 
 
 def write_size_outputs(directory, result: SizingResult, *, scenario_file: Optional[str] = None) -> list:
-    """``size_<analysis>.csv`` (the curve) and ``size_<analysis>.json`` (the result, the recommendation
-    and what reproduces it) in ``directory``, each written atomically. The plot is
+    """``<stem>.csv`` (the curve) and ``<stem>.json`` (the result, the recommendation and what
+    reproduces it) in ``directory``, each written atomically, with ``<stem>`` =
+    :attr:`SizingResult.file_stem` (``size_<analysis>_<target>``). The plot is
     :func:`sim.report.figures.size_figure`."""
     from pathlib import Path
 
     from .. import io
 
     directory = Path(directory)
-    stem = f"size_{result.analysis}"
+    stem = result.file_stem
     io.write_csv_atomic(directory / f"{stem}.csv", curve_frame(result))
     io.write_json_atomic(directory / f"{stem}.json", {
         **result.to_dict(),

@@ -46,7 +46,7 @@ GRID_SECTIONS = ("product", "zip")
 MAX_POINTS = 100_000
 POINTS_DIR = "points"
 # Result columns shown first in sweep tables (then the rest of each analysis' fields).
-LEADING_RESULT_COLUMNS = ("analysis", "kind", "endpoint", "groups", "n", "trials", "power", "power_se",
+LEADING_RESULT_COLUMNS = ("analysis", "kind", "endpoint", "groups", "trials", "power", "power_se",
                           "exact_power", "mean_width", "mean_width_se", "exact_mean_width", "coverage",
                           "exact_coverage")
 
@@ -477,49 +477,53 @@ def _cell(value: Any) -> Any:
 
 
 def _analysis_row(summary: Mapping[str, Any]) -> dict:
-    row = {"analysis": summary["id"]}
-    for name, value in summary.items():
-        if name == "id":
-            continue
-        # Lists (groups, per-group n and rates) and the estimate's single n become text, so a
-        # column holds one type whatever the analysis kind: Parquet needs that.
-        if name in ("groups", "n", "true_rates"):
-            value = ";".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-        row[name] = value
-    return row
+    """The analysis' results as columns: one per quantity, ``n_<group>`` and ``true_rate_<group>``
+    per group (see :func:`sim.report.frames.analysis_record`)."""
+    from ..report.frames import analysis_record
+
+    return analysis_record(summary)
 
 
 def sweep_table(points: Sequence[SweepPoint], records: Mapping[str, dict]) -> pd.DataFrame:
     """One row per finished point and analysis, in grid order.
 
     Columns: ``point`` (the index in the grid), the grid's parameters (dotted paths), then the
-    analysis' results as ``simtrial run`` reports them (``analysis``, ``kind``, ..., ``power``,
+    analysis' results as ``simtrial run`` reports them (``analysis``, ``kind``, ``endpoint``,
+    ``groups``, ``n_<group>`` and ``true_rate_<group>`` for each group, ``trials``, ``power``,
     ``power_se``, ``exact_power`` for comparisons; ``mean_width``, ``exact_mean_width``, coverage
     and the target and reference probabilities for estimates), then ``stream`` and ``key``.
+    Counts are ``Int64`` and floats carry 15 significant digits (:mod:`sim.report.frames`).
     """
+    from ..report.frames import records_frame
+
     rows = []
     parameter_names: list[str] = []
+    group_columns: list[str] = []
     for point in sorted(points, key=lambda p: p.index):
         parameter_names.extend(p for p, _ in point.parameters if p not in parameter_names)
         record = records.get(point.key)
         if record is None:
             continue
         for summary in record["analyses"]:
+            row = _analysis_row(summary)
+            group_columns.extend(c for c in row if c.startswith(("n_", "true_rate_")) and c not in group_columns)
             rows.append({"point": point.index, **{p: _cell(v) for p, v in point.parameters},
-                         **_analysis_row(summary), "stream": str(record["stream"]), "key": point.key})
-    frame = pd.DataFrame(rows)
+                         **row, "stream": str(record["stream"]), "key": point.key})
+    for name in parameter_names:
+        values = [row[name] for row in rows if name in row]
+        if len({type(v) for v in values}) > 1 and any(isinstance(v, str) for v in values):
+            for row in rows:  # mixed text and numbers: all text
+                if name in row:
+                    row[name] = _format_value(row[name])
+    frame = records_frame(rows)
     if frame.empty:
         return frame
-    leading = ["point", *parameter_names, *[name for name in LEADING_RESULT_COLUMNS if name in frame]]
+    group_columns.sort(key=lambda c: not c.startswith("n_"))  # every n_<group>, then every true_rate_<group>
+    identification = ["analysis", "kind", "endpoint", "groups"]
+    leading = ["point", *parameter_names, *[c for c in identification if c in frame], *group_columns,
+               *[name for name in LEADING_RESULT_COLUMNS if name in frame and name not in identification]]
     trailing = ["stream", "key"]
-    frame = frame[leading + [c for c in frame.columns if c not in leading and c not in trailing] + trailing]
-    if "rejections" in frame:  # an integer count, missing on estimate rows
-        frame["rejections"] = frame["rejections"].astype("Int64")
-    for name in parameter_names:
-        if name in frame and frame[name].map(type).nunique() > 1 and frame[name].map(
-                lambda v: isinstance(v, str)).any():
-            frame[name] = frame[name].map(_format_value)  # mixed text and numbers: all text
-    return frame
+    return frame[leading + [c for c in frame.columns if c not in leading and c not in trailing] + trailing]
 
 
 def write_sweep_outputs(directory, result: SweepResult, manifest: Mapping[str, Any]) -> list[Path]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Mapping, Optional
 
 from pydantic import Field, model_validator
 
@@ -152,4 +152,43 @@ class Scenario(StrictModel):
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data that validates back to an equal scenario."""
         return self.model_dump(mode="json", exclude_none=True)
+
+    def with_changes(self, changes: Mapping[str, Any], *, source: Optional[str] = None) -> "Scenario":
+        """A new, validated scenario with fields replaced by dotted path, as grids and ``--set`` name them.
+
+        Parameters
+        ----------
+        changes : mapping of str to value
+            Dotted paths (``groups.prior_tki.n``, list items by index: ``analyses.0.alpha``) to
+            new values; a value may be a mapping (``{"p": 0.1}``) that replaces the whole field.
+        source : str, optional
+            How error messages name the scenario (default: its name).
+
+        Returns
+        -------
+        Scenario
+            This scenario is unchanged (scenarios are frozen).
+
+        Raises
+        ------
+        ScenarioError
+            One line naming the field, the value and what is allowed, as for a scenario file.
+
+        Notes
+        -----
+        The semantics are those of :func:`sim.scenario.with_overrides` (and ``load_scenario(...,
+        overrides=...)``): the whole scenario is validated again, so a change that breaks a
+        cross-check (a washout-dependent risk without a washout) is refused.
+
+        Examples
+        --------
+        >>> from sim.scenario import load_scenario
+        >>> base = load_scenario("scenarios/tki_vs_bev.yaml")
+        >>> bigger = base.with_changes({"groups.prior_tki.n": 40, "groups.prior_bev.n": 40})
+        >>> base.groups["prior_tki"].n, bigger.groups["prior_tki"].n
+        (30, 40)
+        """
+        from .loading import with_overrides  # loading imports this module
+
+        return with_overrides(self, changes, source=source or self.name)
 
