@@ -84,3 +84,25 @@ def test_monitored_groups_are_sized_exactly_with_looks_beyond_n_dropped():
                            trials=3000)
     for point in simulated.curve:
         assert abs(point.power - result.point(point.n).power) <= 4 * point.power_se
+
+
+def test_target_assurance_is_the_explicit_spelling_of_target_power(capsys, root, tmp_path):
+    import json
+
+    from cli_support import invoke
+
+    priors = ["--set", "groups.prior_bev.cardiac_event={prior: {beta: [1.7, 18.3]}}",
+              "--set", "groups.prior_tki.cardiac_event={prior: {beta: [7, 10]}}"]
+    results = []
+    for flag in ("--target-assurance", "--target-power"):
+        code, out, _err = invoke(capsys, "size", root / "scenarios/tki_vs_bev.yaml", "--analysis", "0", flag, "0.8",
+                                 *priors, "--json", "--out", tmp_path)
+        assert code == 0
+        results.append(json.loads(out))
+    assert results[0] == results[1]
+    assert results[0]["assurance"] is True and results[0]["target"] == {"power": 0.8}
+    # 80% assurance under the pilot priors needs more than 80% power at the prior means (32 per group).
+    assert results[0]["n_stable"] > 32
+    code, _out, err = invoke(capsys, "size", root / "scenarios/tki_vs_bev.yaml", "--analysis", "0",
+                             "--target-assurance", "0.8", "--target-power", "0.8", "--out", tmp_path)
+    assert code == 2 and "--target-assurance" in err

@@ -92,7 +92,10 @@ class ScenarioHelpCommand(click.Command):
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--analysis", "analysis_id", metavar="ID", help="The analysis to size: its id, or its index "
                                                               "(SCENARIO --help lists them).")
-@click.option("--target-power", metavar="P", help="For a comparison: the power to reach, e.g. 0.8.")
+@click.option("--target-power", metavar="P", help="For a comparison: the power to reach, e.g. 0.8 (the assurance "
+                                                   "when the rates have priors).")
+@click.option("--target-assurance", metavar="P", help="The same as --target-power, spelled for rates with priors: "
+                                                       "the power averaged over the priors must reach P.")
 @click.option("--target-width", metavar="W", help="For an estimate: the interval width to reach (expected width <= W).")
 @click.option("--assurance", metavar="Q", help="With --target-width: P(width <= W) must be >= Q instead.")
 @click.option("--vary", multiple=True, metavar="GROUP",
@@ -117,8 +120,8 @@ class ScenarioHelpCommand(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout and nothing else.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Writes DIR/<name>/size_<analysis>_<target>.csv, .png and .json.")
-def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str], target_width: Optional[str],
-         assurance: Optional[str], vary: tuple[str, ...], size_range: Optional[str], at_n: Optional[str],
+def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str], target_assurance: Optional[str],
+         target_width: Optional[str], assurance: Optional[str], vary: tuple[str, ...], size_range: Optional[str], at_n: Optional[str],
          method: str, trials: Optional[str], conservative: bool, dropout: Optional[str], changes: tuple[str, ...],
          as_json: bool, out_dir: Path) -> None:
     """Find the group sizes SCENARIO needs for a target power or interval width; table, CSV and plot."""
@@ -133,6 +136,10 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         raise UsageError("--analysis: required; give the id (or index) of one of the scenario's analyses "
                          "(simtrial size SCENARIO --help lists them)")
     n = _int("--n", at_n)
+    if target_assurance is not None:
+        if target_power is not None:
+            raise UsageError("--target-assurance: the same target as --target-power; give one of them")
+        target_power = target_assurance
     if n is None and (target_power is None) == (target_width is None):
         raise UsageError("give exactly one of --target-power P (comparisons) or --target-width W (estimates)")
     if target_power is not None and target_width is not None:

@@ -53,6 +53,7 @@ class SizingTarget:
     power: Optional[float] = None
     width: Optional[float] = None
     assurance: Optional[float] = None
+    over_priors: bool = False  # the rates have priors: the power target is an assurance target
 
     @property
     def metric(self) -> str:
@@ -74,7 +75,7 @@ class SizingTarget:
 
     def describe(self) -> str:
         if self.power is not None:
-            return f"power >= {self.power:g}"
+            return f"{'assurance' if self.over_priors else 'power'} >= {self.power:g}"
         if self.assurance is not None:
             return f"P(width <= {self.width:g}) >= {self.assurance:g}"
         return f"expected width <= {self.width:g}"
@@ -263,6 +264,7 @@ class SizingResult:
             "n_stable": self.n_stable,
             "sizes_first": None if self.sizes_first is None else dict(self.sizes_first),
             "sizes_stable": None if self.sizes_stable is None else dict(self.sizes_stable),
+            "assurance": self.assurance,
             "conservative": self.conservative,
             "dropout": self.dropout,
             "enrol_first": self.enrol_first,
@@ -568,6 +570,8 @@ def size_study(
     vary_groups = tuple(dict.fromkeys(vary)) if vary else tuple(analysis.group_names)
     size_range = tuple(size_range)
     _check_request(scenario, analysis, target, vary_groups, size_range, method, trials, conservative, dropout)
+    if target.power is not None and _has_priors(scenario, analysis):
+        target = SizingTarget(power=target.power, over_priors=True)
     if method == "auto":
         method = "exact" if exact_available(scenario, analysis) else "monte-carlo"
     # The rates behind the exact and normal answers (prior means under priors; None for per-trial tests).

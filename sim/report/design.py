@@ -39,7 +39,7 @@ _MAX_CURVE_ROWS = 25
 def metric_label(result) -> str:
     """The target metric in words: power, expected width, or P(width <= W)."""
     if result.target.metric == "power":
-        return "power"
+        return "assurance" if getattr(result, "assurance", False) else "power"
     if result.target.metric == "mean_width":
         return "expected width"
     return f"P(width ≤ {pp(result.target.width, 0)})"
