@@ -10,7 +10,7 @@ answer reported beside the Monte Carlo.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -123,6 +123,7 @@ class PatientModel:
     rules_looks: np.ndarray
     rules_stop: np.ndarray
     rule_ids: tuple[str, ...] = ()
+    dose_table: np.ndarray = field(default_factory=lambda: np.full((1, 1, 1, 1), 2.0))
 
     def group_index(self, name: str) -> int:
         return self.group_names.index(name)
@@ -186,7 +187,7 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
             for course, p_dose in enumerate(p_by_course):
                 gr[kt.GR_P_DOSE + course] = p_dose
             if group.doses.courses >= 2:
-                gr[kt.GR_MISSED_WEEK2_IF_NO_EVENT] = kt.zero_count_probability(group.doses.per_course,
+                gr[kt.GR_MISSED_WEEK2_IF_NO_EVENT] = kt.zero_count_threshold(group.doses.per_course,
                                                                                p_by_course[1])
         mask = 0
         for endpoint, slots in (("cardiac_event", (kt.PRIOR_EVENT_A, kt.PRIOR_EVENT_B)),
@@ -201,8 +202,28 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
                     gr[kt.GR_PRIOR + 2 * slot], gr[kt.GR_PRIOR + 2 * slot + 1] = prior.a, prior.b
         gi[kt.GI_PRIORS] = mask
     empirical = np.concatenate(empirical_parts) if empirical_parts else np.zeros(1)
+    dose_table = _dose_tables(scenario, group_int)
     return PatientModel(names, group_int, group_real, empirical, *_monitoring_arrays(scenario, names),
-                        rule_ids=tuple(rule.rule_id for rule in scenario.monitoring))
+                        rule_ids=tuple(rule.rule_id for rule in scenario.monitoring), dose_table=dose_table)
+
+
+def _dose_tables(scenario: Scenario, group_int: np.ndarray) -> np.ndarray:
+    """Per group and course, the inverse-CDF table of its dose counts (groups that draw every dose, with
+    courses of at most DOSE_TABLE_MAX doses); GI_DOSE_TABLE marks the groups that have one."""
+    tabled = [(g, group.doses) for g, group in enumerate(scenario.groups.values())
+              if group.doses is not None and group_int[g, kt.GI_DOSE_MODE] != kt.DOSES_NONE
+              and group.doses.per_course <= kt.DOSE_TABLE_MAX]
+    if not tabled:
+        return np.full((len(scenario.groups), 1, 1, 1), 2.0)
+    width = max(doses.per_course for _, doses in tabled)
+    courses = max(doses.courses for _, doses in tabled)
+    table = np.full((len(scenario.groups), courses, width + 1, width), 2.0)
+    for g, doses in tabled:
+        group_int[g, kt.GI_DOSE_TABLE] = 1
+        for course, p_dose in enumerate(doses.p_dose_by_course()):
+            rows = kt.dose_threshold_table(doses.per_course, p_dose)
+            table[g, course, : rows.shape[0], : rows.shape[1]] = rows
+    return table
 
 
 # Which kernel slot each prior'd field fills: (a, b) of the event or response risk.

@@ -287,8 +287,8 @@ def simulate_chunk(plan: RunPlan, trial_start: int, n_trials: int):
     model = plan.model
     return kt.simulate_block(
         np.uint64(plan.seed), np.uint64(plan.stream), np.int64(trial_start), np.int64(n_trials),
-        model.group_int, model.group_real, model.empirical, model.rules_int, model.rules_looks, model.rules_stop,
-        plan.marks, np.int64(plan.wants_values),
+        model.group_int, model.group_real, model.empirical, model.dose_table, model.rules_int, model.rules_looks,
+        model.rules_stop, plan.marks, np.int64(plan.wants_values),
     )
 
 

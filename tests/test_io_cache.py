@@ -46,7 +46,8 @@ s = validate_scenario({"name": "c", "trials": 1, "seed": 1,
     "analyses": [{"compare": "cardiac_event", "groups": ["a", "b"]}]})
 m = build_patient_model(s)
 counts = trials.simulate_block(np.uint64(1), np.uint64(0), 0, 100, m.group_int, m.group_real, m.empirical,
-                               m.rules_int, m.rules_looks, m.rules_stop, np.zeros((0, 3), dtype=np.int64), 0)[1]
+                               m.dose_table, m.rules_int, m.rules_looks, m.rules_stop,
+                               np.zeros((0, 3), dtype=np.int64), 0)[1]
 print(int(counts[:, 0, 0].sum()))
 """
 

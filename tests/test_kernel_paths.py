@@ -60,7 +60,7 @@ def test_prefix_marks_equal_prefix_sums_of_patients():
     _n, _c, _f, mark_counts, _v = simulate_chunk(plan, 0, 200)
     model = plan.model
     _w, event, response, _d = trials.simulate_patients(np.uint64(scenario.seed), np.uint64(0), 0, 200,
-                                                       model.group_int, model.group_real, model.empirical)
+                                                       model.group_int, model.group_real, model.empirical, model.dose_table)
     order = sorted(range(len(requests)), key=lambda i: (model.group_index(requests[i][0]), requests[i][2], i))
     for column, i in enumerate(order):
         name, endpoint, position = requests[i]
@@ -156,3 +156,45 @@ def test_monitored_and_plain_runs_share_patients():
     monitored = simulate_chunk(make_plan(validate_scenario(data)), 0, 200)
     for plain_part, monitored_part in zip(plain[:2], monitored[:2]):
         np.testing.assert_array_equal(plain_part, monitored_part)
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 14, 60])
+@pytest.mark.parametrize("p", [0.0, 0.05, 0.5, 0.5000001, 0.7, 0.86, 0.999, 1.0])
+def test_zero_count_threshold_decides_binomial_quantile_zero(m, p):
+    """One comparison gives the same 'no dose' decision as the inverse CDF, at every uniform tried."""
+    threshold = trials.zero_count_threshold(m, p)
+    uniforms = np.concatenate([np.linspace(1e-12, 1 - 1e-12, 2001), [threshold, np.nextafter(threshold, 0),
+                                                                      np.nextafter(threshold, 1),
+                                                                      1 - threshold, np.nextafter(1 - threshold, 0),
+                                                                      np.nextafter(1 - threshold, 1)]])
+    for u in uniforms:
+        if not 0 < u < 1:
+            continue
+        zero = trials.binomial_quantile(u, m, p) == 0
+        assert zero == (u <= threshold if p <= 0.5 else threshold <= 1.0 - u), (u, m, p)
+
+
+@pytest.mark.parametrize("per_course", [1, 3, 14, 64])
+@pytest.mark.parametrize("p", [0.0, 0.2, 0.5, 0.64, 0.86, 0.999, 1.0])
+def test_dose_table_gives_the_inverse_cdf_bit_for_bit(per_course, p):
+    table = trials.dose_threshold_table(per_course, p)
+    rng = np.random.default_rng(per_course)
+    for offered in range(per_course + 1):
+        uniforms = np.concatenate([rng.random(300), table[offered, :offered], np.nextafter(table[offered, :offered], 2),
+                                   1 - table[offered, :offered]])
+        for u in uniforms[(uniforms > 0) & (uniforms < 1)]:
+            assert trials.dose_count_scalar(u, offered, p, table) == trials.binomial_quantile(u, offered, p), (u, offered)
+
+
+def test_doses_with_and_without_tables_agree():
+    """Courses above the table limit walk the CDF; the two ways give the same doses."""
+    doses = {"per_course": 14, "courses": 3, "p_dose": [0.86, 0.3, 0.7], "event_course": 2}
+    scenario = validate_scenario(_scenario(doses, WITH_DOSES))
+    model = build_patient_model(scenario)
+    assert model.group_int[0, trials.GI_DOSE_TABLE] == 1
+    walked = model.group_int.copy()
+    walked[:, trials.GI_DOSE_TABLE] = 0
+    args = (np.uint64(5), np.uint64(0), 0, 300)
+    tabled = trials.simulate_patients(*args, model.group_int, model.group_real, model.empirical, model.dose_table)
+    plain = trials.simulate_patients(*args, walked, model.group_real, model.empirical, model.dose_table)
+    np.testing.assert_array_equal(tabled[3], plain[3])

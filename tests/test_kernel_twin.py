@@ -57,7 +57,7 @@ def test_kernel_matches_naive_twin(washout, risk, eligibility):
     model = build_patient_model(validate_scenario(data))
     trial_start, n_trials, stream = 1000, 3, 0
     w, e, r, _doses = trials.simulate_patients(np.uint64(data["seed"]), np.uint64(stream), trial_start, n_trials,
-                                       model.group_int, model.group_real, model.empirical)
+                                       model.group_int, model.group_real, model.empirical, model.dose_table)
     for t in range(n_trials):
         for g, name in enumerate(data["groups"]):
             for i in range(data["groups"][name]["n"]):
@@ -71,14 +71,15 @@ def test_kernel_matches_naive_twin(washout, risk, eligibility):
 def _block(model, seed, stream, start, count, marks=None, values=0):
     marks = np.zeros((0, 3), dtype=np.int64) if marks is None else marks
     return trials.simulate_block(np.uint64(seed), np.uint64(stream), start, count, model.group_int, model.group_real,
-                                 model.empirical, model.rules_int, model.rules_looks, model.rules_stop, marks, values)
+                                 model.empirical, model.dose_table, model.rules_int, model.rules_looks, model.rules_stop,
+                                 marks, values)
 
 
 def test_counts_kernel_agrees_with_patient_kernel(example_scenario):
     model = build_patient_model(validate_scenario(example_scenario))
     n_real, counts, _fired, _marks, values = _block(model, 11, 5, 0, 200, values=1)
     _w, e, r, _d = trials.simulate_patients(np.uint64(11), np.uint64(5), 0, 200, model.group_int, model.group_real,
-                                            model.empirical)
+                                            model.empirical, model.dose_table)
     assert np.all(n_real == model.group_int[:, trials.GI_N])
     np.testing.assert_array_equal(counts[:, :, trials.ENDPOINT_CARDIAC_EVENT], (e == 1).sum(axis=2))
     np.testing.assert_array_equal(counts[:, :, trials.ENDPOINT_RESPONSE], (r == 1).sum(axis=2))
@@ -91,12 +92,12 @@ def test_eligibility_rules_hold_for_every_patient():
     data = _scenario(WASHOUTS["gamma"], RISKS["decay"], {"min_washout_months": 1.84, "policy": "exclude"})
     model = build_patient_model(validate_scenario(data))
     w, _e, _r, _d = trials.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
-                                         model.group_real, model.empirical)
+                                         model.group_real, model.empirical, model.dose_table)
     assert np.nanmin(w[:, 0, :]) >= 1.84
     data["eligibility"]["policy"] = "defer"
     model = build_patient_model(validate_scenario(data))
     w, _e, _r, _d = trials.simulate_patients(np.uint64(3), np.uint64(0), 0, 500, model.group_int,
-                                         model.group_real, model.empirical)
+                                         model.group_real, model.empirical, model.dose_table)
     assert np.nanmin(w[:, 0, :]) == 1.84  # deferred patients are treated exactly at the minimum
 
 
@@ -114,7 +115,7 @@ def test_doses_match_naive_twin(dose_spec):
     data["groups"]["b"]["doses"] = {"p_dose": 0.5, "courses": 1}
     model = build_patient_model(validate_scenario(data))
     w, e, r, doses = trials.simulate_patients(np.uint64(data["seed"]), np.uint64(0), 50, 4, model.group_int,
-                                              model.group_real, model.empirical)
+                                              model.group_real, model.empirical, model.dose_table)
     for t in range(4):
         for i in range(23):
             expected = naive.doses(data, 50 + t, 0, i, bool(e[t, 0, i]))

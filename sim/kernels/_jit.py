@@ -91,6 +91,12 @@ def jit_inline(fn: F) -> F:
     return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, inline="always"), fn)
 
 
+def jit_no_refcounts(fn: F) -> F:
+    """Serial hot loop compiled without numba's reference counting (NRT): it may not allocate arrays,
+    only fill those it is given. Passing arrays to inlined helpers then costs nothing per call."""
+    return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, _nrt=False), fn)
+
+
 def jit_parallel(fn: F) -> F:
     """Kernel parallel over trials with ``numba.prange``."""
     return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, parallel=True), fn)

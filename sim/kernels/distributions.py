@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, jit_inline
 from .rng import open_uniform, philox4x64
 
 # Washout distributions (``washout_months.distribution``).
@@ -106,7 +106,7 @@ def ndtri(p):
     return x
 
 
-@jit
+@jit_inline
 def risk_probability(model, a, b, c, washout):
     """Probability of the endpoint for one patient.
 
@@ -159,7 +159,7 @@ def standard_gamma(shape, key0, key1, trial, lane, draw):
     return np.nan, draw
 
 
-@jit
+@jit_inline
 def draw_washout(kind, p0, p1, u_low, u_high, lower, upper, empirical, u_word, key0, key1, trial, lane):
     """One washout in months from its (possibly truncated) distribution.
 

@@ -40,10 +40,12 @@ def _fit_pass(x, y, b0, b1):
     h11 = 0.0
     for i in range(x.shape[0]):
         eta = b0 + b1 * x[i]
-        # log(1 + e^eta) without overflow
-        softplus = eta + math.log1p(math.exp(-eta)) if eta > 0 else math.log1p(math.exp(eta))
+        # One exponential for both: e = exp(-|eta|) gives log(1 + e^eta) and the fitted probability
+        # without overflow, with the same floating-point results as evaluating each on its own branch.
+        e = math.exp(-abs(eta))
+        softplus = eta + math.log1p(e) if eta > 0 else math.log1p(e)
         ll += y[i] * eta - softplus
-        p = 1.0 / (1.0 + math.exp(-eta)) if eta >= 0 else math.exp(eta) / (1.0 + math.exp(eta))
+        p = 1.0 / (1.0 + e) if eta >= 0 else e / (1.0 + e)
         r = y[i] - p
         w = p * (1.0 - p)
         g0 += r

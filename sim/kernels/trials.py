@@ -23,6 +23,7 @@ pool or a cluster. Array layout
 group_int : int64[G, GROUP_INT_FIELDS]      columns ``GI_*`` (sizes, codes, flags)
 group_real : float64[G, GROUP_REAL_FIELDS]  columns ``GR_*`` (distribution and risk parameters)
 empirical : float64[E]                      concatenated empirical washouts
+dose_table : float64[G, C, M + 1, M]        per group and course, the dose_threshold_table (where GI_DOSE_TABLE)
 rules_int : int64[R, RULE_INT_FIELDS]       monitoring rules: group, endpoint, action, looks
 rules_looks, rules_stop : int64[R, K]       looks (patients) and boundaries (events that stop)
 marks : int64[M, 3]                         (group, endpoint, position): counts at prefix positions,
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit, jit_inline
+from ._jit import jit, jit_inline, jit_no_refcounts
 from .distributions import WASHOUT_NONE, draw_washout, risk_probability, standard_gamma
 from .rng import open_uniform, philox4x64
 
@@ -50,7 +51,11 @@ GI_DOSE_EVENT_COURSE = 8  # 0-based course during which a cardiac event stops do
 GI_DOSE_MODE = 9  # DOSES_*: what of the doses the analyses need
 GI_DRAW_WASHOUT = 10  # 0 skips the washout draw when neither a risk nor an analysis uses it
 GI_PRIORS = 11  # bit mask of the PRIOR_* slots drawn per trial
-GROUP_INT_FIELDS = 12
+GI_DOSE_TABLE = 12  # 1: dose counts come from the per-run table of inverse CDFs (see dose_threshold_table)
+GROUP_INT_FIELDS = 13
+
+# Courses of at most this many doses get per-run inverse-CDF tables ((per_course + 1) x per_course each).
+DOSE_TABLE_MAX = 64
 
 GR_WASHOUT_P0 = 0
 GR_WASHOUT_P1 = 1
@@ -65,7 +70,7 @@ GR_EVENT_C = 9
 GR_RESPONSE_A = 10
 GR_RESPONSE_B = 11
 GR_RESPONSE_C = 12
-GR_MISSED_WEEK2_IF_NO_EVENT = 13  # (1 - p_dose of course 2) ** per_course: P(no week-2 dose | no event)
+GR_MISSED_WEEK2_IF_NO_EVENT = 13  # decides 'no week-2 dose' without an event: see zero_count_threshold
 GR_PRIOR = 14  # GR_PRIOR + 2 * slot, + 1: the Beta(a, b) of each PRIOR_* slot
 N_PRIOR_SLOTS = 4
 GR_P_DOSE = GR_PRIOR + 2 * N_PRIOR_SLOTS  # GR_P_DOSE + c: probability that each dose of course c is given
@@ -152,10 +157,28 @@ def binomial_quantile(u, m, p):
 
 
 @jit
-def zero_count_probability(m, p):
-    """P(Binomial(m, p) = 0) = (1 - p)**m, computed exactly as :func:`binomial_quantile` starts."""
+def zero_count_threshold(m, p):
+    """What decides :func:`binomial_quantile` (u, m, p) == 0 with one comparison, bit for bit.
+
+    For p <= 0.5 it is 0 iff u <= (1 - p)**m, the first cumulative probability it computes. For p > 0.5
+    it walks down from x = m while sf + pmf <= 1 - u; those sums only grow as x falls, so it reaches 0 iff
+    the last one it would compare (at x = 1) is <= 1 - u. Both are computed here exactly as there.
+    """
+    if m <= 0:  # no dose offered: always 0 (threshold met by every u in either comparison)
+        return 2.0 if p <= 0.5 else -1.0
+    if p >= 1.0:  # every dose given: never 0
+        return 2.0
     q = 1.0 - p
-    return q**m
+    if p <= 0.5:
+        return q**m
+    pmf = p**m
+    x = m
+    sf = 0.0
+    while x > 1:
+        sf += pmf
+        pmf *= x / (m - x + 1.0) * (q / p)
+        x -= 1
+    return sf + pmf
 
 
 @jit
@@ -194,8 +217,68 @@ def trial_risks(key0, key1, trial, group_int, group_real, risks):
 
 
 @jit
-def simulate_doses(key0, key1, trial, lane, gi, gr, event):
-    """(doses in course 1, doses in course 2, total doses) of one patient."""
+def dose_threshold_table(per_course, p):
+    """The comparisons :func:`binomial_quantile` (u, m, p) makes, for every m = 0..per_course: float64[m + 1, m].
+
+    For p <= 0.5 row m holds the cumulative probabilities it compares u with (x = how many are < u); for
+    p > 0.5 the sums it compares 1 - u with, walking down from m (x = m - how many are <= 1 - u). Both
+    sequences only grow, so counting equals stopping at the first failed comparison, and the numbers are
+    computed by the same recurrence: the counts equal the loop's answer bit for bit, without its divisions.
+    """
+    table = np.full((per_course + 1, max(per_course, 1)), 2.0)
+    for m in range(1, per_course + 1):
+        if p <= 0.0 or p >= 1.0:
+            continue  # 2.0 everywhere: never counted (p <= 0 gives 0 doses, p >= 1 gives m)
+        q = 1.0 - p
+        if p <= 0.5:
+            pmf = q**m
+            cdf = pmf
+            table[m, 0] = cdf
+            for x in range(m - 1):
+                pmf *= (m - x) / (x + 1.0) * (p / q)
+                cdf += pmf
+                table[m, x + 1] = cdf
+        else:
+            pmf = p**m
+            sf = 0.0
+            x = m
+            for k in range(m):
+                table[m, k] = sf + pmf
+                sf += pmf
+                pmf *= x / (m - x + 1.0) * (q / p)
+                x -= 1
+    return table
+
+
+@jit_inline
+def dose_count(u, offered, p, table):
+    """binomial_quantile(u, offered, p) from a row of :func:`dose_threshold_table`."""
+    if offered <= 0:
+        return 0
+    below = 0
+    if p <= 0.5:
+        for j in range(offered):
+            below += table[offered, j] < u
+        return below
+    limit = 1.0 - u
+    for j in range(offered):
+        below += table[offered, j] <= limit
+    return offered - below
+
+
+@jit
+def dose_count_scalar(u, offered, p, table):
+    """:func:`dose_count` as a callable kernel, for tests."""
+    return dose_count(u, offered, p, table)
+
+
+@jit_inline
+def simulate_doses(key0, key1, trial, lane, gi, gr, event, dose_table):
+    """(doses in course 1, doses in course 2, total doses) of one patient.
+
+    ``dose_table[c]`` is the course's :func:`dose_threshold_table` when the group has tables
+    (GI_DOSE_TABLE), else unused: the counts are then walked by :func:`binomial_quantile`.
+    """
     courses = gi[GI_DOSE_COURSES]
     per_course = gi[GI_DOSE_PER_COURSE]
     event_course = gi[GI_DOSE_EVENT_COURSE]
@@ -214,7 +297,11 @@ def simulate_doses(key0, key1, trial, lane, gi, gr, event):
             offered = stop_position
         else:
             offered = per_course
-        given = binomial_quantile(open_uniform(block[word % 4]), offered, gr[GR_P_DOSE + c])
+        u = open_uniform(block[word % 4])
+        if gi[GI_DOSE_TABLE] != 0:
+            given = dose_count(u, offered, gr[GR_P_DOSE + c], dose_table[c])
+        else:
+            given = binomial_quantile(u, offered, gr[GR_P_DOSE + c])
         total += given
         if c == 0:
             week1 = given
@@ -223,34 +310,33 @@ def simulate_doses(key0, key1, trial, lane, gi, gr, event):
     return week1, week2, total
 
 
-@jit
-def missed_week2(key0, key1, trial, lane, gi, gr, event):
+@jit_inline
+def missed_week2(key0, key1, trial, lane, gi, gr, event, dose_table):
     """Whether week 2 (course 2) has no dose: the same decision as the full dose draw, from one word.
 
     Course 2's count is the inverse binomial CDF of its uniform, so it is 0 exactly when the uniform
-    is <= P(0 doses) = (1 - p_dose)**offered. Without an event in course 1 that is the precomputed
-    GR_MISSED_WEEK2_IF_NO_EVENT; the other cases are drawn in full (rare, or the event stops dosing).
+    is <= P(0 doses) = (1 - p_dose)**offered. Without an event the decision is one comparison with the
+    precomputed GR_MISSED_WEEK2_IF_NO_EVENT; the other cases are drawn in full (an event in a later course).
     """
     event_course = gi[GI_DOSE_EVENT_COURSE]
     if event and event_course == 0:
         return True  # the event stopped dosing in week 1: no week 2
     if event:
-        return simulate_doses(key0, key1, trial, lane, gi, gr, event)[1] == 0
+        return simulate_doses(key0, key1, trial, lane, gi, gr, event, dose_table)[1] == 0
     block = philox4x64(trial, lane, DOSE_DRAW, 0, key0, key1)
-    # Course 2 is word 2 of the first dose block. binomial_quantile(u, m, p) == 0 iff q**m >= u for
-    # p <= 0.5; for p > 0.5 it walks down from the top, which ends at 0 iff sf + pmf <= 1 - u holds all
-    # the way: defer to it rather than re-derive its rounding.
-    p_dose = gr[GR_P_DOSE + 1]
+    # Course 2 is word 2 of the first dose block; see zero_count_threshold for the one comparison.
     u = open_uniform(block[2])
-    if p_dose <= 0.5:
+    if gr[GR_P_DOSE + 1] <= 0.5:
         return u <= gr[GR_MISSED_WEEK2_IF_NO_EVENT]
-    return binomial_quantile(u, gi[GI_DOSE_PER_COURSE], p_dose) == 0
+    return gr[GR_MISSED_WEEK2_IF_NO_EVENT] <= 1.0 - u
 
 
 @jit_inline
-def simulate_patient(key0, key1, trial, group, patient, gi, gr, empirical, risk_row, every_draw):
+def simulate_patient(key0, key1, trial, group, patient, gi, gr, empirical, dose_table, event_a, event_b, event_c,
+                     response_a, response_b, response_c, every_draw):
     """(washout_months, event, response, doses_week1, doses_week2, doses_total, missed_week2) of one
-    patient: the model in one place. ``risk_row`` holds the trial's risk parameters of the group.
+    patient: the model in one place. ``event_*`` and ``response_*`` are the trial's risk parameters of
+    the group (scalars: an array row per patient would cost a view each time).
     Doses are 0 unless the group's dose mode asks for them; the washout is 0 unless the group has a
     distribution and something uses it (or ``every_draw``). Skipping a draw changes no other draw."""
     lane = (np.uint64(group) << _LANE_SHIFT) | np.uint64(patient)
@@ -264,11 +350,11 @@ def simulate_patient(key0, key1, trial, group, patient, gi, gr, empirical, risk_
         )
         if washout < gr[GR_DEFER_MIN]:
             washout = gr[GR_DEFER_MIN]
-    p_event = risk_probability(gi[GI_EVENT_MODEL], risk_row[0], risk_row[1], risk_row[2], washout)
+    p_event = risk_probability(gi[GI_EVENT_MODEL], event_a, event_b, event_c, washout)
     event = open_uniform(w2) < p_event
     response = False
     if gi[GI_RESPONSE_MODEL] != 0:
-        p_response = risk_probability(gi[GI_RESPONSE_MODEL], risk_row[3], risk_row[4], risk_row[5], washout)
+        p_response = risk_probability(gi[GI_RESPONSE_MODEL], response_a, response_b, response_c, washout)
         response = open_uniform(w3) < p_response
     week1 = 0
     week2 = 0
@@ -278,10 +364,10 @@ def simulate_patient(key0, key1, trial, group, patient, gi, gr, empirical, risk_
     if every_draw and gi[GI_DOSE_COURSES] > 0:
         mode = DOSES_ALL
     if mode == DOSES_ALL:
-        week1, week2, total = simulate_doses(key0, key1, trial, lane, gi, gr, event)
+        week1, week2, total = simulate_doses(key0, key1, trial, lane, gi, gr, event, dose_table[group])
         missed = week2 == 0
     elif mode == DOSES_MISSED_WEEK2:
-        missed = missed_week2(key0, key1, trial, lane, gi, gr, event)
+        missed = missed_week2(key0, key1, trial, lane, gi, gr, event, dose_table[group])
     return washout, event, response, week1, week2, total, missed
 
 
@@ -303,8 +389,8 @@ def _first_later(a_num, a_den, b_num, b_den):
 
 
 @jit
-def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, empirical, rules_int, rules_looks,
-                   rules_stop, marks, values_wanted):
+def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, empirical, dose_table, rules_int,
+                   rules_looks, rules_stop, marks, values_wanted):
     """Simulate trials [trial_start, trial_start + n_trials).
 
     Returns
@@ -355,6 +441,22 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
             if monitored[g] == first_pass:
                 order[k] = g
                 k += 1
+    _simulate_block_into(key0, key1, trial_start, n_trials, group_int, group_real, empirical, dose_table, rules_int,
+                         rules_looks, rules_stop, marks, values_wanted, n_real, counts, rule_fired, mark_counts, values, risks,
+                         monitored, bits, mark_start, look_pointer, fire_position, own_stop, running, order)
+    return n_real, counts, rule_fired, mark_counts, values
+
+
+@jit_no_refcounts
+def _simulate_block_into(key0, key1, trial_start, n_trials, group_int, group_real, empirical, dose_table, rules_int,
+                         rules_looks, rules_stop, marks, values_wanted, n_real, counts, rule_fired, mark_counts, values, risks,
+                         monitored, bits, mark_start, look_pointer, fire_position, own_stop, running, order):
+    """The loops of :func:`simulate_block`, into arrays it allocated. Compiled without reference counting:
+    with it, every array handed to the inlined patient model costs atomic increments and decrements per
+    patient, which tripled the time per patient (13 -> 40 ns on a constant-rate design)."""
+    n_groups = group_int.shape[0]
+    n_rules = rules_int.shape[0]
+    any_monitored = n_rules > 0
 
     for t in range(n_trials):
         trial = np.uint64(trial_start + t)
@@ -372,22 +474,30 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
             planned = gi[GI_N]
             is_monitored = monitored[g]
             limit = planned if is_monitored else (planned * stop_num) // stop_den
-            for e in range(N_COUNT_ENDPOINTS):
-                running[e] = 0
+            # Counts in local scalars (registers), not an array: this loop is the kernel's hot path.
+            events = 0
+            responses = 0
+            missed_count = 0
+            event_a, event_b, event_c = risks[g, 0], risks[g, 1], risks[g, 2]
+            response_a, response_b, response_c = risks[g, 3], risks[g, 4], risks[g, 5]
             next_mark = mark_start[g]
+            last_mark = mark_start[g + 1]
             enrolled = limit
             for i in range(limit):
                 w, event, response, week1, week2, total, missed = simulate_patient(
-                    key0, key1, trial, g, i, gi, gr, empirical, risks[g], False)
-                running[ENDPOINT_CARDIAC_EVENT] += event
-                running[ENDPOINT_RESPONSE] += response
-                running[ENDPOINT_MISSED_WEEK2] += missed
+                    key0, key1, trial, g, i, gi, gr, empirical, dose_table, event_a, event_b, event_c, response_a,
+                    response_b, response_c, False)
+                events += event
+                responses += response
+                missed_count += missed
                 if values_wanted:
                     _record(values[t], g, i, w, event, response, week1, week2, total, missed)
                 position = i + 1
                 if not is_monitored:
-                    while next_mark < mark_start[g + 1] and marks[next_mark, MARK_POSITION] == position:
-                        mark_counts[t, next_mark] = running[marks[next_mark, MARK_ENDPOINT]]
+                    while next_mark < last_mark and marks[next_mark, MARK_POSITION] == position:
+                        endpoint = marks[next_mark, MARK_ENDPOINT]
+                        mark_counts[t, next_mark] = events if endpoint == ENDPOINT_CARDIAC_EVENT else (
+                            responses if endpoint == ENDPOINT_RESPONSE else missed_count)
                         next_mark += 1
                     continue
                 bits[g, i, ENDPOINT_CARDIAC_EVENT] = event
@@ -400,7 +510,10 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
                     look = look_pointer[r]
                     if look < rules_int[r, RI_LOOKS] and rules_looks[r, look] == position:
                         look_pointer[r] = look + 1
-                        if running[rules_int[r, RI_ENDPOINT]] >= rules_stop[r, look]:
+                        endpoint = rules_int[r, RI_ENDPOINT]
+                        so_far = events if endpoint == ENDPOINT_CARDIAC_EVENT else (
+                            responses if endpoint == ENDPOINT_RESPONSE else missed_count)
+                        if so_far >= rules_stop[r, look]:
                             rule_fired[t, r] = look
                             fire_position[r] = position
                             stopped = True
@@ -415,8 +528,9 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
                 own_stop[g] = enrolled
             else:
                 n_real[t, g] = enrolled
-                for e in range(N_COUNT_ENDPOINTS):
-                    counts[t, g, e] = running[e]
+                counts[t, g, ENDPOINT_CARDIAC_EVENT] = events
+                counts[t, g, ENDPOINT_RESPONSE] = responses
+                counts[t, g, ENDPOINT_MISSED_WEEK2] = missed_count
         if not any_monitored:
             continue
         # A rule fires only if the trial was still running at its look.
@@ -441,11 +555,11 @@ def simulate_block(key0, key1, trial_start, n_trials, group_int, group_real, emp
                     next_mark += 1
             for e in range(N_COUNT_ENDPOINTS):
                 counts[t, g, e] = running[e]
-    return n_real, counts, rule_fired, mark_counts, values
+
 
 
 @jit
-def simulate_patients(key0, key1, trial_start, n_trials, group_int, group_real, empirical):
+def simulate_patients(key0, key1, trial_start, n_trials, group_int, group_real, empirical, dose_table):
     """Every draw of every planned patient, for inspection and testing (no monitoring).
 
     Returns washout float64[T, G, n_max] (NaN past a group's size), event and response int8[T, G, n_max]
@@ -467,7 +581,8 @@ def simulate_patients(key0, key1, trial_start, n_trials, group_int, group_real, 
         for g in range(n_groups):
             for i in range(group_int[g, GI_N]):
                 w, e, r, week1, week2, total, _missed = simulate_patient(
-                    key0, key1, trial, g, i, group_int[g], group_real[g], empirical, risks[g], True)
+                    key0, key1, trial, g, i, group_int[g], group_real[g], empirical, dose_table, risks[g, 0], risks[g, 1],
+                    risks[g, 2], risks[g, 3], risks[g, 4], risks[g, 5], True)
                 washout[t, g, i] = w
                 event[t, g, i] = e
                 response[t, g, i] = r
