@@ -195,8 +195,8 @@ def build_patient_model(scenario: Scenario) -> PatientModel:
             risk = group.risk(endpoint)
             if risk is None:
                 continue
-            for field, slot in zip(_PRIOR_FIELDS[risk.model], slots):
-                prior = risk.priors.get(field)
+            for name_of_field, slot in zip(_PRIOR_FIELDS[risk.model], slots):
+                prior = risk.priors.get(name_of_field)
                 if prior is not None:
                     mask |= 1 << slot
                     gr[kt.GR_PRIOR + 2 * slot], gr[kt.GR_PRIOR + 2 * slot + 1] = prior.a, prior.b
