@@ -1,0 +1,543 @@
+"""Unconditional exact tests of two binomials: Boschloo's and the z-pooled (Barnard) test.
+
+Group 1 has x1 events out of n1, group 2 has x2 out of n2; N = n1 + n2 and S = x1 + x2. Every
+outcome (x1, x2) is a *table*, numbered t = x1 (n2 + 1) + x2. Under the null both groups share a
+rate pi, and a table's probability is Binom(x1; n1, pi) Binom(x2; n2, pi) =
+Binom(S; N, pi) Hyp(x1 | S), Hyp being the hypergeometric probability of x1 given the margin S.
+
+A test orders the tables by a statistic that does not depend on pi; a table's p-value is
+sup over pi in [0, 1] of P_pi(the tables at least as extreme as it) (scipy ``boschloo_exact`` and
+``barnard_exact(pooled=True)``). The kernels here order the tables in the "less" direction (small
+x1 / n1 against x2 / n2 is extreme): ``greater`` is the same table read backwards (complementing
+events and non-events reverses the statistic and maps pi to 1 - pi), and the two-sided z-pooled
+test orders by |z|.
+
+* Boschloo: the statistic is Fisher's one-sided p-value P(X1 <= x1 | S); tables whose statistic
+  is <= the observed one times 1 + 1e-13 are as extreme (scipy's tolerance, gh-14178).
+* z-pooled: z = (x1/n1 - x2/n2) / sqrt(p (1 - p) (1/n1 + 1/n2)), p = S / N (0 when x1/n1 = x2/n2).
+  z has the sign of D = x1 n2 - x2 n1 and z^2 = N D^2 / (n1 n2 S (N - S)); tables are ordered by
+  sign(D) D^2 / (S (N - S)), a ratio of integers, and ties are decided exactly in integer
+  arithmetic (scipy compares rounded floats and splits some exact ties).
+
+The supremum over pi: sup_pi f(pi), f(pi) = sum_S w_S Binom(S; N, pi) with w_S in [0, 1] the
+hypergeometric weight of the extreme tables at margin S. On theta = asin(sqrt(pi)) the binomial's
+Fisher information is the constant 4N, so |f''(theta)| <= E[l'^2] + E|l''| = 8N for every set of
+tables: f between two grid points spaced h apart exceeds the larger of them by at most N h^2.
+We evaluate f on a grid uniform in theta, keep every grid local maximum within N h^2 of the best,
+and refine each by safeguarded Newton steps on f'(pi) (bisection when a step leaves the bracket).
+
+Array shapes: p-value tables are float64[n1 + 1, n2 + 1] indexed by (x1, x2). Exact integer
+comparisons need n1 n2 (n1 + n2) < 6e9; the public wrappers allow groups of up to 1000.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+TEST_BOSCHLOO = 0
+TEST_Z_POOLED = 1
+
+# scipy boschloo_exact: "fisher_stat * (1+1e-13) guards us from small numerical error".
+FISHER_STATISTIC_TOLERANCE = 1.0 + 1e-13
+
+# Points of the theta grid; sizes grow with sqrt(N) beyond this so that the grid step stays under
+# a tenth of the width of a binomial bump in theta, 1 / (2 sqrt(N)).
+MIN_GRID_POINTS = 1024
+# Candidate grid maxima kept per set of tables before falling back to a full re-scan of that set.
+MAX_CANDIDATES = 8
+
+
+@jit
+def grid_points(total):
+    """Number of theta grid points for N = total patients."""
+    return max(MIN_GRID_POINTS, int(math.ceil(32.0 * math.sqrt(total))) + 1)
+
+
+@jit
+def binomial_pmf_into(n, rate, out):
+    """Binom(k; n, rate) for k = 0..n into out[:n + 1], by the ratio recurrence from the mode."""
+    for k in range(n + 1):
+        out[k] = 0.0
+    if rate <= 0.0:
+        out[0] = 1.0
+        return
+    if rate >= 1.0:
+        out[n] = 1.0
+        return
+    mode = min(int((n + 1) * rate), n)
+    odds = rate / (1.0 - rate)
+    out[mode] = 1.0
+    for k in range(mode, n):
+        out[k + 1] = out[k] * ((n - k) / (k + 1.0)) * odds
+    for k in range(mode, 0, -1):
+        out[k - 1] = out[k] * (k / (n - k + 1.0)) / odds
+    total = 0.0
+    for k in range(n + 1):
+        total += out[k]
+    for k in range(n + 1):
+        out[k] /= total
+
+
+@jit
+def hypergeometric_tables(n1, n2):
+    """Hyp(x1 | S) and Fisher's P(X1 <= x1 | S) of every table: two float64[n1 + 1, n2 + 1].
+
+    Densities relative to the mode by the ratio recurrence of :mod:`sim.kernels.fisher`; the
+    cumulative sum runs from the lowest x1 of each margin, so small tails keep their relative
+    accuracy, and the top of each margin is exactly 1. With n1 = n2 the tables (x1, x2) and
+    (n - x2, n - x1), whose statistics are equal, get bitwise equal values.
+    """
+    n_total = n1 + n2
+    hyp = np.zeros((n1 + 1, n2 + 1))
+    less = np.zeros((n1 + 1, n2 + 1))
+    d = np.empty(n1 + 1)
+    for k in range(n_total + 1):
+        low = max(0, k - n2)
+        high = min(k, n1)
+        mode = ((k + 1) * (n1 + 1)) // (n_total + 2)
+        mode = min(max(mode, low), high)
+        d[mode] = 1.0
+        for i in range(mode, high):
+            d[i + 1] = d[i] * ((k - i) * (n1 - i)) / ((i + 1.0) * (n2 - k + i + 1.0))
+        for i in range(mode, low, -1):
+            d[i - 1] = d[i] * (i * (n2 - k + i)) / ((k - i + 1.0) * (n1 - i + 1.0))
+        total = 0.0
+        for i in range(low, high + 1):
+            total += d[i]
+        running = 0.0
+        for i in range(low, high + 1):
+            running += d[i]
+            hyp[i, k - i] = d[i] / total
+            less[i, k - i] = running / total
+    return hyp, less
+
+
+@jit
+def z_pooled_keys(n1, n2, two_sided):
+    """Ordering of the z-pooled test as exact ratios num / den (smaller is more extreme).
+
+    One-sided ("less"): sign(D) D^2 / (S (N - S)); two-sided: -D^2 / (S (N - S)); D = x1 n2 - x2 n1.
+    Returns float64 keys (the correctly rounded ratios: equal ratios give equal floats) and the
+    int64 numerators and denominators for exact comparison of equal floats.
+    """
+    n_total = n1 + n2
+    size = (n1 + 1) * (n2 + 1)
+    keys = np.empty(size)
+    num = np.empty(size, dtype=np.int64)
+    den = np.empty(size, dtype=np.int64)
+    for x1 in range(n1 + 1):
+        for x2 in range(n2 + 1):
+            t = x1 * (n2 + 1) + x2
+            d = np.int64(x1) * n2 - np.int64(x2) * n1
+            s = x1 + x2
+            if d == 0:
+                num[t] = 0
+                den[t] = 1
+            else:
+                square = d * d
+                num[t] = -square if (two_sided or d < 0) else square
+                den[t] = np.int64(s) * (n_total - s)
+            keys[t] = num[t] / den[t]
+    return keys, num, den
+
+
+@jit
+def z_pooled_statistic(x1, n1, x2, n2):
+    """The pooled Wald statistic of one table (0 when x1/n1 = x2/n2)."""
+    d = x1 * n2 - x2 * n1
+    if d == 0:
+        return 0.0
+    s = x1 + x2
+    n_total = n1 + n2
+    return d * math.sqrt(n_total) / math.sqrt(float(n1) * n2 * s * (n_total - s))
+
+
+@jit
+def _exact_less(num_a, den_a, num_b, den_b):
+    return num_a * den_b < num_b * den_a
+
+
+@jit
+def prefix_ends_exact(keys, num, den):
+    """Sort the tables; every sorted position's p-value set ends at the last exact tie.
+
+    Returns the order (int64[K], most extreme first) and end[i], the last sorted position whose
+    ratio equals that of position i. Equal ratios have equal float keys, so only runs of equal
+    floats need the exact integer comparison (a run holding distinct ratios is re-sorted).
+    """
+    size = keys.size
+    order = np.argsort(keys, kind="mergesort")
+    start = 0
+    while start < size:
+        stop = start + 1
+        while stop < size and keys[order[stop]] == keys[order[start]]:
+            stop += 1
+        # Insertion sort of the run by the exact ratio (runs are a handful of tables).
+        for i in range(start + 1, stop):
+            t = order[i]
+            j = i - 1
+            while j >= start and _exact_less(num[t], den[t], num[order[j]], den[order[j]]):
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = t
+        start = stop
+    end = np.empty(size, dtype=np.int64)
+    i = size - 1
+    while i >= 0:
+        j = i
+        t = order[i]
+        while j >= 0 and num[order[j]] * den[t] == num[t] * den[order[j]]:
+            end[j] = i
+            j -= 1
+        i = j
+    return order, end
+
+
+@jit
+def prefix_ends_tolerance(keys, tolerance):
+    """As :func:`prefix_ends_exact` for nonnegative keys compared with a relative tolerance:
+    end[i] is the last sorted position j with key[j] <= key[i] * tolerance (scipy's rule)."""
+    size = keys.size
+    order = np.argsort(keys, kind="mergesort")
+    end = np.empty(size, dtype=np.int64)
+    j = 0
+    for i in range(size):
+        threshold = keys[order[i]] * tolerance
+        if j < i:
+            j = i
+        while j + 1 < size and keys[order[j + 1]] <= threshold:
+            j += 1
+        end[i] = j
+    return order, end
+
+
+@jit
+def _value_and_slopes(w, n_total, rate, pmf):
+    """f(pi) = sum_S w_S Binom(S; N, pi), and f'(pi), f''(pi) for 0 < pi < 1."""
+    binomial_pmf_into(n_total, rate, pmf)
+    one_minus = 1.0 - rate
+    scale = rate * one_minus
+    f = 0.0
+    d1 = 0.0
+    d2 = 0.0
+    for s in range(n_total + 1):
+        weight = w[s] * pmf[s]
+        if weight == 0.0:
+            continue
+        score = (s - n_total * rate) / scale
+        f += weight
+        d1 += weight * score
+        d2 += weight * (score * score - s / (rate * rate) - (n_total - s) / (one_minus * one_minus))
+    return f, d1, d2
+
+
+@jit
+def _value(w, n_total, rate, pmf):
+    binomial_pmf_into(n_total, rate, pmf)
+    f = 0.0
+    for s in range(n_total + 1):
+        f += w[s] * pmf[s]
+    return f
+
+
+@jit
+def refine_maximum(w, n_total, low, high, start, pmf):
+    """Maximise f on [low, high] (rates) from ``start``; returns (value, rate).
+
+    Safeguarded Newton on f' inside a bracket where f' goes from + to - (at the ends of [0, 1]
+    the sign is known: f(0) = w_0 = 0 and f(1) = w_N = 0 whenever this is called); golden-section
+    search when the bracket does not show that sign change.
+    """
+    best_value = _value(w, n_total, start, pmf)
+    best_rate = start
+    slope_low = 1.0
+    if low > 0.0:
+        _, slope_low, _ = _value_and_slopes(w, n_total, low, pmf)
+    slope_high = -1.0
+    if high < 1.0:
+        _, slope_high, _ = _value_and_slopes(w, n_total, high, pmf)
+    if slope_low > 0.0 and slope_high < 0.0:
+        a = low
+        b = high
+        x = start if low < start < high else 0.5 * (low + high)
+        for _ in range(100):
+            f, d1, d2 = _value_and_slopes(w, n_total, x, pmf)
+            if f > best_value:
+                best_value = f
+                best_rate = x
+            if d1 > 0.0:
+                a = x
+            elif d1 < 0.0:
+                b = x
+            else:
+                break
+            step_ok = False
+            nxt = x
+            if d2 < 0.0:
+                nxt = x - d1 / d2
+                step_ok = a < nxt < b
+            if not step_ok:
+                nxt = 0.5 * (a + b)
+            if abs(nxt - x) <= 1e-15 * max(x, 1e-300) or b - a <= 1e-15:
+                break
+            x = nxt
+        f = _value(w, n_total, x, pmf)
+        if f > best_value:
+            best_value = f
+            best_rate = x
+        return best_value, best_rate
+    # Golden-section search (unimodality not guaranteed here; the result only ever raises the max).
+    ratio = 0.5 * (math.sqrt(5.0) - 1.0)
+    a = low
+    b = high
+    c = b - ratio * (b - a)
+    d = a + ratio * (b - a)
+    fc = _value(w, n_total, c, pmf)
+    fd = _value(w, n_total, d, pmf)
+    for _ in range(200):
+        if b - a <= 1e-15:
+            break
+        if fc >= fd:
+            b = d
+            d = c
+            fd = fc
+            c = b - ratio * (b - a)
+            fc = _value(w, n_total, c, pmf)
+        else:
+            a = c
+            c = d
+            fc = fd
+            d = a + ratio * (b - a)
+            fd = _value(w, n_total, d, pmf)
+    for value, rate in ((fc, c), (fd, d)):
+        if value > best_value:
+            best_value = value
+            best_rate = rate
+    return best_value, best_rate
+
+
+@jit
+def _grid_rates(grid):
+    rates = np.empty(grid)
+    for g in range(grid):
+        theta = 0.5 * math.pi * g / (grid - 1)
+        rates[g] = math.sin(theta) ** 2
+    rates[0] = 0.0
+    rates[grid - 1] = 1.0
+    return rates
+
+
+@jit
+def _grid_margin(n_total, grid):
+    step = 0.5 * math.pi / (grid - 1)
+    return n_total * step * step * (1.0 + 1e-9) + 1e-12
+
+
+@jit
+def set_supremum(w, n_total):
+    """sup over pi in [0, 1] of f(pi) = sum_S w_S Binom(S; N, pi); returns (value, rate).
+
+    ``w`` is float64[N + 1], w_S in [0, 1] (the share of margin S, hypergeometrically weighted,
+    in the set). f(0) = w_0 and f(1) = w_N are each 0 or 1; either at 1 makes the supremum 1.
+    """
+    if w[0] >= 1.0:
+        return 1.0, 0.0
+    if w[n_total] >= 1.0:
+        return 1.0, 1.0
+    grid = grid_points(n_total)
+    rates = _grid_rates(grid)
+    pmf = np.empty(n_total + 1)
+    values = np.empty(grid)
+    for g in range(grid):
+        values[g] = _value(w, n_total, rates[g], pmf)
+    best = 0
+    for g in range(grid):
+        if values[g] > values[best]:
+            best = g
+    best_value = values[best]
+    best_rate = rates[best]
+    margin = _grid_margin(n_total, grid)
+    for g in range(1, grid - 1):
+        if values[g] > values[g - 1] and values[g] >= values[g + 1] and values[g] >= values[best] - margin:
+            value, rate = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], pmf)
+            if value > best_value:
+                best_value = value
+                best_rate = rate
+    return min(best_value, 1.0), best_rate
+
+
+@jit
+def prefix_suprema(n1, n2, order, class_end, hyp):
+    """sup over pi of P_pi(sorted tables 0..class_end[m]) for every m: (values[M], rates[M]).
+
+    ``class_end`` is increasing. Three passes: the best grid value of every set (a running sum in
+    sorted order at each grid rate), the grid local maxima within the margin of it, then each
+    set's weights w_S (added table by table) and a Newton refinement of its candidates.
+    """
+    n_total = n1 + n2
+    size = order.size
+    n_sets = class_end.size
+    grid = grid_points(n_total)
+    rates = _grid_rates(grid)
+    pmf1 = np.empty((grid, n1 + 1))
+    pmf2 = np.empty((grid, n2 + 1))
+    for g in range(grid):
+        binomial_pmf_into(n1, rates[g], pmf1[g])
+        binomial_pmf_into(n2, rates[g], pmf2[g])
+    sorted_x1 = np.empty(size, dtype=np.int64)
+    sorted_x2 = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        sorted_x1[i] = order[i] // (n2 + 1)
+        sorted_x2[i] = order[i] % (n2 + 1)
+    last = class_end[n_sets - 1]
+
+    # Pass 1: best grid value of each set.
+    best = np.full(n_sets, -1.0)
+    best_g = np.zeros(n_sets, dtype=np.int64)
+    current = np.empty(n_sets)
+    for g in range(grid):
+        _set_values_at(pmf1[g], pmf2[g], sorted_x1, sorted_x2, class_end, last, current)
+        for m in range(n_sets):
+            if current[m] > best[m]:
+                best[m] = current[m]
+                best_g[m] = g
+
+    # Pass 2: every interior grid local maximum within the margin of the best.
+    margin = _grid_margin(n_total, grid)
+    candidates = np.empty((n_sets, MAX_CANDIDATES), dtype=np.int64)
+    n_candidates = np.zeros(n_sets, dtype=np.int64)
+    overflow = np.zeros(n_sets, dtype=np.bool_)
+    before = np.empty(n_sets)
+    middle = np.empty(n_sets)
+    _set_values_at(pmf1[0], pmf2[0], sorted_x1, sorted_x2, class_end, last, before)
+    _set_values_at(pmf1[1], pmf2[1], sorted_x1, sorted_x2, class_end, last, middle)
+    for g in range(2, grid):
+        _set_values_at(pmf1[g], pmf2[g], sorted_x1, sorted_x2, class_end, last, current)
+        for m in range(n_sets):
+            v = middle[m]
+            if v > before[m] and v >= current[m] and v >= best[m] - margin:
+                if n_candidates[m] < MAX_CANDIDATES:
+                    candidates[m, n_candidates[m]] = g - 1
+                    n_candidates[m] += 1
+                else:
+                    overflow[m] = True
+        before, middle, current = middle, current, before
+
+    # Pass 3: weights of each set and refinement.
+    values = np.empty(n_sets)
+    at_rate = np.empty(n_sets)
+    w = np.zeros(n_total + 1)
+    pmf = np.empty(n_total + 1)
+    i = 0
+    for m in range(n_sets):
+        while i <= class_end[m]:
+            w[sorted_x1[i] + sorted_x2[i]] += hyp[sorted_x1[i], sorted_x2[i]]
+            i += 1
+        if overflow[m]:
+            value, rate = set_supremum(w, n_total)
+        elif w[0] >= 1.0:
+            value, rate = 1.0, 0.0
+        elif w[n_total] >= 1.0:
+            value, rate = 1.0, 1.0
+        else:
+            value = best[m]
+            rate = rates[best_g[m]]
+            for c in range(n_candidates[m]):
+                g = candidates[m, c]
+                v, r = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], pmf)
+                if v > value:
+                    value = v
+                    rate = r
+        # The sets are nested, so the suprema cannot decrease; rounding must not make them.
+        if m > 0 and values[m - 1] > value:
+            value = values[m - 1]
+            rate = at_rate[m - 1]
+        values[m] = min(value, 1.0)
+        at_rate[m] = rate
+    return values, at_rate
+
+
+@jit
+def _set_values_at(pmf1_row, pmf2_row, sorted_x1, sorted_x2, class_end, last, out):
+    running = 0.0
+    m = 0
+    for i in range(last + 1):
+        running += pmf1_row[sorted_x1[i]] * pmf2_row[sorted_x2[i]]
+        if i == class_end[m]:
+            out[m] = running
+            m += 1
+
+
+@jit
+def _classes(end):
+    """Distinct ends (increasing) and, per sorted position, the index of its end among them."""
+    size = end.size
+    class_of = np.empty(size, dtype=np.int64)
+    ends = np.empty(size, dtype=np.int64)
+    n_sets = 0
+    for i in range(size):
+        if n_sets == 0 or end[i] != ends[n_sets - 1]:
+            ends[n_sets] = end[i]
+            n_sets += 1
+        class_of[i] = n_sets - 1
+    return ends[:n_sets].copy(), class_of
+
+
+@jit
+def ordering(n1, n2, test, two_sided):
+    """(order, end, hyp) of a test: see :func:`prefix_ends_exact`. ``two_sided`` is z-pooled only."""
+    hyp, less = hypergeometric_tables(n1, n2)
+    if test == TEST_BOSCHLOO:
+        order, end = prefix_ends_tolerance(less.ravel(), FISHER_STATISTIC_TOLERANCE)
+    else:
+        keys, num, den = z_pooled_keys(n1, n2, two_sided)
+        order, end = prefix_ends_exact(keys, num, den)
+    return order, end, hyp
+
+
+@jit
+def p_value_table(n1, n2, test, two_sided):
+    """p-values of every table: float64[n1 + 1, n2 + 1], "less" direction (or two-sided z-pooled)."""
+    order, end, hyp = ordering(n1, n2, test, two_sided)
+    ends, class_of = _classes(end)
+    values, _ = prefix_suprema(n1, n2, order, ends, hyp)
+    table = np.empty((n1 + 1, n2 + 1))
+    for i in range(order.size):
+        t = order[i]
+        table[t // (n2 + 1), t % (n2 + 1)] = values[class_of[i]]
+    return table
+
+
+@jit
+def single_p_value(x1, n1, x2, n2, test, two_sided):
+    """(p-value, rate at the supremum) of one table, "less" direction (or two-sided z-pooled)."""
+    order, end, hyp = ordering(n1, n2, test, two_sided)
+    observed = x1 * (n2 + 1) + x2
+    position = 0
+    for i in range(order.size):
+        if order[i] == observed:
+            position = i
+            break
+    w = np.zeros(n1 + n2 + 1)
+    for i in range(end[position] + 1):
+        t = order[i]
+        a = t // (n2 + 1)
+        b = t % (n2 + 1)
+        w[a + b] += hyp[a, b]
+    return set_supremum(w, n1 + n2)
+
+
+@jit
+def region_supremum(reject, n1, n2):
+    """sup over the common rate pi of P_pi(the outcome is in ``reject``), bool[n1 + 1, n2 + 1]."""
+    hyp, _ = hypergeometric_tables(n1, n2)
+    w = np.zeros(n1 + n2 + 1)
+    for a in range(n1 + 1):
+        for b in range(n2 + 1):
+            if reject[a, b]:
+                w[a + b] += hyp[a, b]
+    return set_supremum(w, n1 + n2)
