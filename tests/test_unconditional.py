@@ -523,3 +523,41 @@ def test_benchmark_script_runs_quick():
                                capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
     assert completed.returncode == 0, completed.stderr
     assert "rejection region" in completed.stdout and "x scipy" in completed.stdout
+
+
+# --------------------------------------------------------------------------- simtrial analyze
+
+def test_analyze_adds_boschloo_and_z_pooled_rows(capsys):
+    import json
+
+    from cli_support import invoke
+
+    code, out, _ = invoke(capsys, "analyze", "--group", "prior_tki=6/15", "--group", "prior_bev=0/8",
+                          "--group", "later=1/16", "--json")
+    assert code == 0
+    rows = [c for c in json.loads(out)["comparisons"] if c["test"] in TESTS]
+    assert [(r["groups"], r["test"]) for r in rows] == [
+        (["prior_tki", "prior_bev"], "boschloo"), (["prior_tki", "prior_bev"], "z-pooled"),
+        (["prior_tki", "later"], "boschloo"), (["prior_tki", "later"], "z-pooled"),
+        (["prior_bev", "later"], "boschloo"), (["prior_bev", "later"], "z-pooled"),
+    ]
+    for row in rows:
+        (a, b) = row["groups"]
+        counts = {"prior_tki": (6, 15), "prior_bev": (0, 8), "later": (1, 16)}
+        for alternative, p in row["p_values"].items():
+            assert p == ours(row["test"], *counts[a], *counts[b], alternative).p_value
+    assert rows[0]["p_values"]["two-sided"] == pytest.approx(0.0411605412654, abs=1e-10)  # R Exact, above
+    assert rows[1]["p_values"]["two-sided"] == pytest.approx(0.0404634475011, abs=1e-10)
+
+    code, out, _ = invoke(capsys, "analyze", "--group", "prior_tki=6/15", "--group", "prior_bev=0/8")
+    assert code == 0 and "boschloo" in out and "0.04116" in out and "z-pooled" in out and "0.04046" in out
+
+
+def test_analyze_leaves_out_unconditional_rows_above_the_size_limit(capsys):
+    import json
+
+    from cli_support import invoke
+
+    code, out, _ = invoke(capsys, "analyze", "--group", "a=30/2000", "--group", "b=10/900", "--json")
+    assert code == 0
+    assert [c["test"] for c in json.loads(out)["comparisons"]] == ["fisher"]

@@ -49,6 +49,10 @@ FISHER_STATISTIC_TOLERANCE = 1.0 + 1e-13
 MIN_GRID_POINTS = 1024
 # Candidate grid maxima kept per set of tables before falling back to a full re-scan of that set.
 MAX_CANDIDATES = 8
+# A set whose best grid value is this close to 1 lies on a plateau where the rounding noise of the
+# sums (about 1e-12) makes spurious grid maxima: only its best grid point is refined (the
+# supremum, at most 1, is then known to 1e-9; such p-values decide nothing).
+PLATEAU = 1.0 - 1e-9
 
 
 @jit
@@ -215,57 +219,132 @@ def prefix_ends_tolerance(keys, tolerance):
     return order, end
 
 
+# Binomial terms below this fraction of the mode's are left out of f, f' and f'' (they cannot move
+# a sum of probabilities by more than N times it).
+NEGLIGIBLE_TERM = 1e-18
+
+
 @jit
-def _value_and_slopes(w, n_total, rate, pmf):
-    """f(pi) = sum_S w_S Binom(S; N, pi), and f'(pi), f''(pi) for 0 < pi < 1."""
-    binomial_pmf_into(n_total, rate, pmf)
+def binomial_ratios(n):
+    """Ratios of neighbouring binomial coefficients: up[k] = (n - k) / (k + 1), down[k] = k / (n - k + 1)."""
+    up = np.empty(n + 1)
+    down = np.empty(n + 1)
+    for k in range(n + 1):
+        up[k] = (n - k) / (k + 1.0)
+        down[k] = k / (n - k + 1.0)
+    return up, down
+
+
+@jit
+def _value_and_slopes(w, n_total, rate, up, down):
+    """f(pi) = sum_S w_S Binom(S; N, pi), f'(pi) and f''(pi), for 0 < pi < 1.
+
+    One pass outwards from the mode of Binom(N, pi) with unnormalised terms (ratio recurrence),
+    stopping where terms fall below NEGLIGIBLE_TERM of the mode's; normalised at the end.
+    """
     one_minus = 1.0 - rate
-    scale = rate * one_minus
+    odds = rate / one_minus
+    inverse_odds = one_minus / rate
+    inverse_scale = 1.0 / (rate * one_minus)
+    inverse_rate2 = 1.0 / (rate * rate)
+    inverse_minus2 = 1.0 / (one_minus * one_minus)
+    mean = n_total * rate
+    mode = min(int((n_total + 1) * rate), n_total)
+    total = 0.0
     f = 0.0
     d1 = 0.0
     d2 = 0.0
-    for s in range(n_total + 1):
-        weight = w[s] * pmf[s]
-        if weight == 0.0:
-            continue
-        score = (s - n_total * rate) / scale
-        f += weight
-        d1 += weight * score
-        d2 += weight * (score * score - s / (rate * rate) - (n_total - s) / (one_minus * one_minus))
-    return f, d1, d2
+    term = 1.0
+    s = mode
+    while True:
+        total += term
+        weight = w[s] * term
+        if weight != 0.0:
+            score = (s - mean) * inverse_scale
+            f += weight
+            d1 += weight * score
+            d2 += weight * (score * score - s * inverse_rate2 - (n_total - s) * inverse_minus2)
+        if s == n_total:
+            break
+        term *= up[s] * odds
+        s += 1
+        if term < NEGLIGIBLE_TERM:
+            break
+    term = 1.0
+    s = mode
+    while s > 0:
+        term *= down[s] * inverse_odds
+        s -= 1
+        if term < NEGLIGIBLE_TERM:
+            break
+        total += term
+        weight = w[s] * term
+        if weight != 0.0:
+            score = (s - mean) * inverse_scale
+            f += weight
+            d1 += weight * score
+            d2 += weight * (score * score - s * inverse_rate2 - (n_total - s) * inverse_minus2)
+    return f / total, d1 / total, d2 / total
 
 
 @jit
-def _value(w, n_total, rate, pmf):
-    binomial_pmf_into(n_total, rate, pmf)
+def _value(w, n_total, rate, up, down):
+    """f(pi) as :func:`_value_and_slopes`, including the ends pi = 0 (w_0) and pi = 1 (w_N)."""
+    if rate <= 0.0:
+        return w[0]
+    if rate >= 1.0:
+        return w[n_total]
+    one_minus = 1.0 - rate
+    odds = rate / one_minus
+    inverse_odds = one_minus / rate
+    mode = min(int((n_total + 1) * rate), n_total)
+    total = 0.0
     f = 0.0
-    for s in range(n_total + 1):
-        f += w[s] * pmf[s]
-    return f
+    term = 1.0
+    s = mode
+    while True:
+        total += term
+        f += w[s] * term
+        if s == n_total:
+            break
+        term *= up[s] * odds
+        s += 1
+        if term < NEGLIGIBLE_TERM:
+            break
+    term = 1.0
+    s = mode
+    while s > 0:
+        term *= down[s] * inverse_odds
+        s -= 1
+        if term < NEGLIGIBLE_TERM:
+            break
+        total += term
+        f += w[s] * term
+    return f / total
 
 
 @jit
-def refine_maximum(w, n_total, low, high, start, pmf):
+def refine_maximum(w, n_total, low, high, start, up, down):
     """Maximise f on [low, high] (rates) from ``start``; returns (value, rate).
 
     Safeguarded Newton on f' inside a bracket where f' goes from + to - (at the ends of [0, 1]
     the sign is known: f(0) = w_0 = 0 and f(1) = w_N = 0 whenever this is called); golden-section
     search when the bracket does not show that sign change.
     """
-    best_value = _value(w, n_total, start, pmf)
+    best_value = _value(w, n_total, start, up, down)
     best_rate = start
     slope_low = 1.0
     if low > 0.0:
-        _, slope_low, _ = _value_and_slopes(w, n_total, low, pmf)
+        _, slope_low, _ = _value_and_slopes(w, n_total, low, up, down)
     slope_high = -1.0
     if high < 1.0:
-        _, slope_high, _ = _value_and_slopes(w, n_total, high, pmf)
+        _, slope_high, _ = _value_and_slopes(w, n_total, high, up, down)
     if slope_low > 0.0 and slope_high < 0.0:
         a = low
         b = high
         x = start if low < start < high else 0.5 * (low + high)
         for _ in range(100):
-            f, d1, d2 = _value_and_slopes(w, n_total, x, pmf)
+            f, d1, d2 = _value_and_slopes(w, n_total, x, up, down)
             if f > best_value:
                 best_value = f
                 best_rate = x
@@ -282,10 +361,13 @@ def refine_maximum(w, n_total, low, high, start, pmf):
                 step_ok = a < nxt < b
             if not step_ok:
                 nxt = 0.5 * (a + b)
-            if abs(nxt - x) <= 1e-15 * max(x, 1e-300) or b - a <= 1e-15:
+            # A step of 1e-10 sqrt(pi (1 - pi)) is 5e-11 in theta: f moves by under N 1e-20 there.
+            tolerance = 1e-10 * math.sqrt(x * (1.0 - x))
+            if abs(nxt - x) <= tolerance or b - a <= tolerance:
+                x = nxt
                 break
             x = nxt
-        f = _value(w, n_total, x, pmf)
+        f = _value(w, n_total, x, up, down)
         if f > best_value:
             best_value = f
             best_rate = x
@@ -296,8 +378,8 @@ def refine_maximum(w, n_total, low, high, start, pmf):
     b = high
     c = b - ratio * (b - a)
     d = a + ratio * (b - a)
-    fc = _value(w, n_total, c, pmf)
-    fd = _value(w, n_total, d, pmf)
+    fc = _value(w, n_total, c, up, down)
+    fd = _value(w, n_total, d, up, down)
     for _ in range(200):
         if b - a <= 1e-15:
             break
@@ -306,13 +388,13 @@ def refine_maximum(w, n_total, low, high, start, pmf):
             d = c
             fd = fc
             c = b - ratio * (b - a)
-            fc = _value(w, n_total, c, pmf)
+            fc = _value(w, n_total, c, up, down)
         else:
             a = c
             c = d
             fc = fd
             d = a + ratio * (b - a)
-            fd = _value(w, n_total, d, pmf)
+            fd = _value(w, n_total, d, up, down)
     for value, rate in ((fc, c), (fd, d)):
         if value > best_value:
             best_value = value
@@ -350,10 +432,10 @@ def set_supremum(w, n_total):
         return 1.0, 1.0
     grid = grid_points(n_total)
     rates = _grid_rates(grid)
-    pmf = np.empty(n_total + 1)
+    up, down = binomial_ratios(n_total)
     values = np.empty(grid)
     for g in range(grid):
-        values[g] = _value(w, n_total, rates[g], pmf)
+        values[g] = _value(w, n_total, rates[g], up, down)
     best = 0
     for g in range(grid):
         if values[g] > values[best]:
@@ -361,9 +443,16 @@ def set_supremum(w, n_total):
     best_value = values[best]
     best_rate = rates[best]
     margin = _grid_margin(n_total, grid)
+    if values[best] >= PLATEAU:
+        if 0 < best < grid - 1:
+            value, rate = refine_maximum(w, n_total, rates[best - 1], rates[best + 1], rates[best], up, down)
+            if value > best_value:
+                best_value = value
+                best_rate = rate
+        return min(best_value, 1.0), best_rate
     for g in range(1, grid - 1):
         if values[g] > values[g - 1] and values[g] >= values[g + 1] and values[g] >= values[best] - margin:
-            value, rate = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], pmf)
+            value, rate = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], up, down)
             if value > best_value:
                 best_value = value
                 best_rate = rate
@@ -419,7 +508,7 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
         _set_values_at(pmf1[g], pmf2[g], sorted_x1, sorted_x2, class_end, last, current)
         for m in range(n_sets):
             v = middle[m]
-            if v > before[m] and v >= current[m] and v >= best[m] - margin:
+            if v > before[m] and v >= current[m] and v >= best[m] - margin and best[m] < PLATEAU:
                 if n_candidates[m] < MAX_CANDIDATES:
                     candidates[m, n_candidates[m]] = g - 1
                     n_candidates[m] += 1
@@ -431,7 +520,7 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
     values = np.empty(n_sets)
     at_rate = np.empty(n_sets)
     w = np.zeros(n_total + 1)
-    pmf = np.empty(n_total + 1)
+    up, down = binomial_ratios(n_total)
     i = 0
     for m in range(n_sets):
         while i <= class_end[m]:
@@ -446,9 +535,12 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
         else:
             value = best[m]
             rate = rates[best_g[m]]
+            if best[m] >= PLATEAU and 0 < best_g[m] < grid - 1:
+                g = best_g[m]
+                value, rate = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], up, down)
             for c in range(n_candidates[m]):
                 g = candidates[m, c]
-                v, r = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], pmf)
+                v, r = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], up, down)
                 if v > value:
                     value = v
                     rate = r

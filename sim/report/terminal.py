@@ -94,7 +94,8 @@ def analyze_tables(report: dict) -> list[Table]:
             samples.add_row(sample["name"], str(sample["n"]), f"{sample['median']:g}")
         tables.append(samples)
     if report["comparisons"]:
-        tests = Table(title="Tests (Fisher: R fisher.test; Wilcoxon: scipy mannwhitneyu)", box=box.SIMPLE_HEAVY)
+        tests = Table(title="Tests (Fisher: R fisher.test; Boschloo, z-pooled: unconditional exact; "
+                            "Wilcoxon: scipy mannwhitneyu)", box=box.SIMPLE_HEAVY)
         for column in ("groups", "test", "two-sided p", "less p", "greater p"):
             tests.add_column(column, justify="left" if column in ("groups", "test") else "right")
         for comparison in report["comparisons"]:
