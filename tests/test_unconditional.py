@@ -213,7 +213,7 @@ def test_boschloo_sets_follow_scipys_tolerance_on_larger_designs(n1, n2):
 # --------------------------------------------------------------------------- brute force
 
 FAST_DESIGNS = [(1, 1), (1, 6), (2, 5), (4, 4), (6, 3), (7, 9), (10, 10)]
-SLOW_DESIGNS = [(3, 14), (12, 12), (15, 8), (9, 16)]
+SLOW_DESIGNS = [(3, 14), (12, 12), (15, 8), (9, 16), (30, 30), (40, 25)]
 
 
 @pytest.mark.parametrize("n1,n2", FAST_DESIGNS)

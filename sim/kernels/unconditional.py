@@ -47,7 +47,8 @@ FISHER_STATISTIC_TOLERANCE = 1.0 + 1e-13
 # Points of the theta grid; sizes grow with sqrt(N) beyond this so that the grid step stays under
 # a tenth of the width of a binomial bump in theta, 1 / (2 sqrt(N)).
 MIN_GRID_POINTS = 1024
-# Candidate grid maxima kept per set of tables before falling back to a full re-scan of that set.
+# Grid maxima refined per set of tables: the highest ones. A lower one can beat them only by its
+# own rise above the grid, f''(theta) h^2 / 8, which is tiny where many maxima crowd together.
 MAX_CANDIDATES = 8
 # A set whose best grid value is this close to 1 lies on a plateau where the rounding noise of the
 # sums (about 1e-12) makes spurious grid maxima: only its best grid point is refined (the
@@ -420,6 +421,20 @@ def _grid_margin(n_total, grid):
 
 
 @jit
+def _is_candidate(value, left, right, best, margin):
+    """A grid local maximum whose peak could reach the best grid value.
+
+    Absolute: |f''(theta)| <= 8N, so a peak exceeds its nearest grid value by at most N h^2.
+    Relative: at a local maximum of f the weighted mean margin equals N pi, so there
+    (log f)'' >= -4N and the peak exceeds its nearest grid value by a factor of about
+    exp(N h^2 / 2); we allow exp(4 N h^2) ~ 1 + 4 N h^2. Without it the p-value of a tiny tail
+    (f far below N h^2 everywhere) would have every one of its many local maxima refined.
+    """
+    return (value > left and value >= right and value >= best - margin
+            and value >= best * (1.0 - 4.0 * margin) and best < PLATEAU)
+
+
+@jit
 def set_supremum(w, n_total):
     """sup over pi in [0, 1] of f(pi) = sum_S w_S Binom(S; N, pi); returns (value, rate).
 
@@ -451,7 +466,7 @@ def set_supremum(w, n_total):
                 best_rate = rate
         return min(best_value, 1.0), best_rate
     for g in range(1, grid - 1):
-        if values[g] > values[g - 1] and values[g] >= values[g + 1] and values[g] >= values[best] - margin:
+        if _is_candidate(values[g], values[g - 1], values[g + 1], values[best], margin):
             value, rate = refine_maximum(w, n_total, rates[g - 1], rates[g + 1], rates[g], up, down)
             if value > best_value:
                 best_value = value
@@ -498,8 +513,8 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
     # Pass 2: every interior grid local maximum within the margin of the best.
     margin = _grid_margin(n_total, grid)
     candidates = np.empty((n_sets, MAX_CANDIDATES), dtype=np.int64)
+    candidate_values = np.empty((n_sets, MAX_CANDIDATES))
     n_candidates = np.zeros(n_sets, dtype=np.int64)
-    overflow = np.zeros(n_sets, dtype=np.bool_)
     before = np.empty(n_sets)
     middle = np.empty(n_sets)
     _set_values_at(pmf1[0], pmf2[0], sorted_x1, sorted_x2, class_end, last, before)
@@ -508,12 +523,19 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
         _set_values_at(pmf1[g], pmf2[g], sorted_x1, sorted_x2, class_end, last, current)
         for m in range(n_sets):
             v = middle[m]
-            if v > before[m] and v >= current[m] and v >= best[m] - margin and best[m] < PLATEAU:
+            if _is_candidate(v, before[m], current[m], best[m], margin):
                 if n_candidates[m] < MAX_CANDIDATES:
                     candidates[m, n_candidates[m]] = g - 1
+                    candidate_values[m, n_candidates[m]] = v
                     n_candidates[m] += 1
                 else:
-                    overflow[m] = True
+                    lowest = 0
+                    for c in range(1, MAX_CANDIDATES):
+                        if candidate_values[m, c] < candidate_values[m, lowest]:
+                            lowest = c
+                    if v > candidate_values[m, lowest]:
+                        candidates[m, lowest] = g - 1
+                        candidate_values[m, lowest] = v
         before, middle, current = middle, current, before
 
     # Pass 3: weights of each set and refinement.
@@ -526,9 +548,7 @@ def prefix_suprema(n1, n2, order, class_end, hyp):
         while i <= class_end[m]:
             w[sorted_x1[i] + sorted_x2[i]] += hyp[sorted_x1[i], sorted_x2[i]]
             i += 1
-        if overflow[m]:
-            value, rate = set_supremum(w, n_total)
-        elif w[0] >= 1.0:
+        if w[0] >= 1.0:
             value, rate = 1.0, 0.0
         elif w[n_total] >= 1.0:
             value, rate = 1.0, 1.0
