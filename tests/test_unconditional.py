@@ -34,6 +34,7 @@ from sim.analysis.unconditional import (
     unconditional_p_value_table,
     z_pooled_exact,
 )
+from sim.kernels import nuisance as knuisance
 from sim.kernels import unconditional as kunc
 
 ALTERNATIVES = ("two-sided", "less", "greater")
@@ -139,7 +140,7 @@ def test_hypergeometric_tables_match_scipy(n1, n2):
 @pytest.mark.parametrize("rate", [0.0, 1e-9, 0.003, 0.085, 0.4, 0.5, 0.97, 1.0 - 1e-12, 1.0])
 def test_binomial_pmf_matches_scipy(n, rate):
     out = np.empty(n + 1)
-    kunc.binomial_pmf_into(n, rate, out)
+    knuisance.binomial_pmf_into(n, rate, out)
     np.testing.assert_allclose(out, stats.binom.pmf(np.arange(n + 1), n, rate), rtol=1e-11, atol=1e-300)
 
 
@@ -493,6 +494,15 @@ def test_tables_are_monotone_in_each_count(test):
     """More events in group 1 is more evidence for "greater": p_greater falls as x1 rises."""
     table = unconditional_p_value_table(20, 17, test=test, alternative="greater")
     assert np.all(np.diff(table, axis=0) <= 1e-15) and np.all(np.diff(table, axis=1) >= -1e-15)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import sim.analysis.unconditional as module
+
+    failures, tried = doctest.testmod(module)
+    assert tried >= 6 and failures == 0
 
 
 def test_fisher_dispatch_is_fisher():

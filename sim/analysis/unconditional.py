@@ -45,10 +45,9 @@ def _check_alternative(alternative: str) -> None:
         raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got {alternative!r}")
 
 
-def _test_code(test: str, allowed=UNCONDITIONAL_TESTS) -> int:
+def _check_test(test: str, allowed) -> None:
     if test not in allowed:
         raise ValueError(f"test must be one of {', '.join(allowed)}; got {test!r}")
-    return UNCONDITIONAL_TESTS.get(test, -1)
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,9 @@ def boschloo_exact(x1: int, n1: int, x2: int, n2: int, *, alternative: str = "tw
     0.0412
     """
     x1, n1, x2, n2 = _validated(x1, n1, x2, n2, alternative)
-    less_stat = float(_fisher_less(x1, n1, x2, n2))
-    greater_stat = float(_fisher_less(n1 - x1, n1, n2 - x2, n2))
+    _, fisher_less = kunc.hypergeometric_tables(n1, n2)
+    less_stat = float(fisher_less[x1, x2])
+    greater_stat = float(fisher_less[n1 - x1, n2 - x2])  # P(X1 >= x1 | S) = P(n1 - X1 <= n1 - x1 | N - S)
     if alternative == "less":
         p, rate = _less_p_value(x1, n1, x2, n2, kunc.TEST_BOSCHLOO)
         return BoschlooExactResult(x1, n1, x2, n2, alternative, less_stat, p, rate)
@@ -165,11 +165,6 @@ def boschloo_exact(x1: int, n1: int, x2: int, n2: int, *, alternative: str = "tw
     if p_less < p_greater:
         return BoschlooExactResult(x1, n1, x2, n2, alternative, less_stat, min(1.0, 2.0 * p_less), rate_less)
     return BoschlooExactResult(x1, n1, x2, n2, alternative, greater_stat, min(1.0, 2.0 * p_greater), rate_greater)
-
-
-def _fisher_less(x1: int, n1: int, x2: int, n2: int) -> float:
-    _, less = kunc.hypergeometric_tables(n1, n2)
-    return less[x1, x2]
 
 
 def z_pooled_exact(x1: int, n1: int, x2: int, n2: int, *, alternative: str = "two-sided") -> ZPooledExactResult:
@@ -248,7 +243,8 @@ def unconditional_p_value_table(n1: int, n2: int, *, test: str, alternative: str
     >>> round(float(table[6, 0]), 4)
     0.0412
     """
-    code = _test_code(test)
+    _check_test(test, UNCONDITIONAL_TESTS)
+    code = UNCONDITIONAL_TESTS[test]
     _check_design(n1, n2)
     _check_alternative(alternative)
     n1, n2 = int(n1), int(n2)
@@ -269,7 +265,7 @@ def exact_p_value_table(n1: int, n2: int, *, test: str, alternative: str = "two-
     >>> exact_p_value_table(15, 8, test="fisher").shape
     (16, 9)
     """
-    _test_code(test, EXACT_TESTS)
+    _check_test(test, EXACT_TESTS)
     if test == "fisher":
         return fisher_p_value_table(n1, n2, alternative=alternative)
     return unconditional_p_value_table(n1, n2, test=test, alternative=alternative)
@@ -349,7 +345,7 @@ def exact_size(n1: int, n2: int, *, test: str, alpha: float = 0.05, alternative:
     >>> result.size < 0.05
     True
     """
-    _test_code(test, EXACT_TESTS)
+    _check_test(test, EXACT_TESTS)
     _check_design(n1, n2)
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
