@@ -252,8 +252,9 @@ def test_size_json_and_files(capsys, tmp_path, root_dir):
     assert code == 0, err
     data = json.loads(out)  # stdout holds the JSON and nothing else
     assert set(data) == {"analysis", "target", "n_first", "n_stable", "sizes_first", "sizes_stable", "curve",
-                         "conservative", "dropout", "enrol_first", "enrol_stable", "enrol_sizes_first",
+                         "assurance", "conservative", "dropout", "enrol_first", "enrol_stable", "enrol_sizes_first",
                          "enrol_sizes_stable"}
+    assert data["assurance"] is False  # no priors: the target is a power
     assert data["dropout"] is None and data["enrol_first"] is None and data["conservative"] is False
     assert data["target"] == {"power": 0.8}
     assert (data["n_first"], data["n_stable"]) == (32, 32)

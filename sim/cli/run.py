@@ -80,6 +80,23 @@ def _parse_values(value: str) -> tuple[str, list[float]]:
     return name.strip(), parsed
 
 
+def _unconditional_rows(parsed: list[tuple[str, int, int]]) -> list[dict]:
+    """Boschloo and z-pooled rows for each pair of groups of up to MAX_GROUP_SIZE patients."""
+    from itertools import combinations
+
+    from ..analysis.unconditional import MAX_GROUP_SIZE, boschloo_exact, z_pooled_exact
+
+    rows = []
+    for a, b in combinations(parsed, 2):
+        if max(a[2], b[2]) > MAX_GROUP_SIZE:
+            continue
+        for test, function in (("boschloo", boschloo_exact), ("z-pooled", z_pooled_exact)):
+            rows.append({"groups": [a[0], b[0]], "test": test,
+                         "p_values": {alt: function(a[1], a[2], b[1], b[2], alternative=alt).p_value
+                                      for alt in ("two-sided", "less", "greater")}})
+    return rows
+
+
 @click.command()
 @click.option("--group", "groups", multiple=True, metavar="NAME=X/N",
               help="Observed events X out of N patients; repeat for each group.")
@@ -91,7 +108,7 @@ def _parse_values(value: str) -> tuple[str, list[float]]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout and nothing else.")
 def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wilcoxon_method: str,
             as_json: bool) -> None:
-    """Intervals, Fisher and Wilcoxon tests on observed data (the same functions a run uses)."""
+    """Intervals, Fisher, Boschloo, z-pooled and Wilcoxon tests on observed data (the same functions a run uses)."""
     from itertools import combinations
     from statistics import median
 
@@ -124,6 +141,7 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
             for a, b in combinations(parsed, 2)
         ],
     }
+    result["comparisons"] += _unconditional_rows(parsed)
     if values:
         result["samples"] = [{"name": name, "n": len(v), "median": median(v), "values": v} for name, v in values]
         for (name_a, a), (name_b, b) in combinations(values, 2):

@@ -281,8 +281,8 @@ def analyze_tables(report: dict) -> list[Table]:
             samples.add_row(sample["name"], str(sample["n"]), f"{sample['median']:g}")
         tables.append(samples)
     if report["comparisons"]:
-        tests = Table(title="Tests (Fisher: R fisher.test; Wilcoxon: scipy mannwhitneyu)", box=box.SIMPLE_HEAVY,
-                      title_justify="left")
+        tests = Table(title="Tests (Fisher: R fisher.test; Boschloo, z-pooled: unconditional exact; "
+                            "Wilcoxon: scipy mannwhitneyu)", box=box.SIMPLE_HEAVY, title_justify="left")
         for column in ("groups", "test", "two-sided p", "less p", "greater p"):
             tests.add_column(column, justify="left" if column in ("groups", "test") else "right")
         for comparison in report["comparisons"]:

@@ -26,6 +26,9 @@ from .patients import (
     washout_can_tie,
 )
 
+# The unconditional exact tests decide ties in 64-bit integers up to this group size (sim.analysis.unconditional).
+MAX_UNCONDITIONAL_N = 1000
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -121,6 +124,12 @@ class Scenario(StrictModel):
                 if washout_can_be_zero(self.groups[group_name], self.eligibility):
                     raise FieldError(("analyses", index, "test"), analysis.test,
                                       f"washouts > 0 in group {group_name!r} (the regression is on log washout)")
+        if analysis.kind == "compare" and analysis.test in ("boschloo", "z-pooled"):
+            sizes = [self.groups[g].n for g in analysis.group_names]
+            if max(sizes) > MAX_UNCONDITIONAL_N:
+                raise FieldError(("analyses", index, "test"), analysis.test,
+                                 f"groups of at most {MAX_UNCONDITIONAL_N} patients for an unconditional exact test "
+                                 f"(got {sizes}; its p-values need every table of the design); use test: fisher")
         if analysis.kind == "compare" and analysis.simon is not None:
             n = analysis.simon[3]
             group_name = analysis.group_names[0]
