@@ -12,6 +12,9 @@ import click
 from ..errors import UsageError
 from .common import DEFAULT_OUT, set_threads, stderr_console, stdout_console
 
+# sim.analysis.fisher.MAX_PATIENTS, written out so that parsing imports no numerics.
+MAX_GROUP_PATIENTS = 10**12
+
 _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
 
 
@@ -61,6 +64,8 @@ def _parse_group(value: str) -> tuple[str, int, int]:
     if not match:
         raise UsageError(f"--group: got {value!r}; expected NAME=X/N, e.g. prior_tki=6/15")
     name, x, n = match["name"], int(match["x"]), int(match["n"])
+    if n > MAX_GROUP_PATIENTS:
+        raise UsageError(f"--group {name}: got {x}/{n}; expected N <= 10^12 (the largest group analyze supports)")
     if n < 1 or x > n:
         raise UsageError(f"--group {name}: got {x}/{n}; expected 0 <= X <= N and N >= 1")
     return name, x, n
@@ -96,7 +101,7 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
 
     from .. import io
     from ..analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
-    from ..analysis.wilcoxon import mann_whitney
+    from ..analysis.effects import effect_estimates
     from ..report import terminal as report
 
     if not groups and not samples:
@@ -119,11 +124,15 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
         "comparisons": [
             {"groups": [a[0], b[0]], "test": "fisher",
              "p_values": {alt: fisher_exact(a[1], a[2], b[1], b[2], alternative=alt).p_value
-                          for alt in ("two-sided", "less", "greater")}}
+                          for alt in ("two-sided", "less", "greater")},
+             "effects": {name: {key: value for key, value in effect.as_dict().items() if key != "level"}
+                         for name, effect in effect_estimates(a[1], a[2], b[1], b[2], level=level).items()}}
             for a, b in combinations(parsed, 2)
         ],
     }
     if values:
+        from ..analysis.wilcoxon import mann_whitney  # numba kernels: imported only when needed
+
         result["samples"] = [{"name": name, "n": len(v), "median": median(v), "values": v} for name, v in values]
         for (name_a, a), (name_b, b) in combinations(values, 2):
             try:

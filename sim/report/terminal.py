@@ -103,7 +103,41 @@ def analyze_tables(report: dict) -> list[Table]:
             tests.add_row(" vs ".join(comparison["groups"]), label, f"{p['two-sided']:.4g}", f"{p['less']:.4g}",
                           f"{p['greater']:.4g}")
         tables.append(tests)
+    effects = [c for c in report["comparisons"] if c.get("effects")]
+    if effects:
+        tables.append(_effects_table(effects, level))
     return tables
+
+
+_EFFECT_LABELS = {"risk_difference": "risk difference", "odds_ratio": "odds ratio",
+                  "relative_risk": "relative risk"}
+
+
+def _effect_value(value: Optional[float], name: str, infinite: bool = False) -> str:
+    """A number of the effect's scale; None is ∞ where the value is a bound or an infinite ratio."""
+    if value is None:
+        return "∞" if infinite else "—"
+    if name == "risk_difference":
+        return f"{100 * value:.1f}%"
+    return f"{value:.4g}"
+
+
+def _effects_table(comparisons: list[dict], level: float) -> Table:
+    table = Table(title=f"Effect estimates, group 1 vs group 2, {level:.0%} confidence intervals",
+                  box=box.SIMPLE_HEAVY, caption_justify="left",
+                  caption="∞: infinite (no events in group 2, or all events in group 1); —: undefined")
+    for column in ("groups", "effect", "estimate", "interval", "method"):
+        table.add_column(column, justify="right" if column in ("estimate", "interval") else "left")
+    for comparison in comparisons:
+        for name, effect in comparison["effects"].items():
+            low, high = effect["interval"]
+            # A ratio's estimate is null when infinite (its upper bound is then infinite too) or
+            # undefined (0/0, or margins that allow one table: the interval is then [0, ∞]).
+            infinite_estimate = high is None and (low or 0.0) > 0.0
+            table.add_row(" vs ".join(comparison["groups"]), _EFFECT_LABELS.get(name, name),
+                          _effect_value(effect["estimate"], name, infinite_estimate),
+                          f"{_effect_value(low, name)} to {_effect_value(high, name, True)}", effect["method"])
+    return table
 
 
 def _interval_table(report: dict, level: float) -> Table:
