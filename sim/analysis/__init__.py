@@ -6,6 +6,14 @@ from .binomial import (
     binomial_interval,
     binomial_interval_table,
 )
+from .effects import (
+    EFFECTS,
+    EffectEstimate,
+    effect_estimates,
+    odds_ratio,
+    relative_risk,
+    risk_difference,
+)
 from .fisher import (
     ALTERNATIVES,
     FisherExactResult,
@@ -17,13 +25,19 @@ from .fisher import (
 
 __all__ = [
     "ALTERNATIVES",
+    "EFFECTS",
+    "EffectEstimate",
     "INTERVAL_METHODS",
     "ConfidenceInterval",
     "FisherExactResult",
     "binomial_interval",
     "binomial_interval_table",
+    "effect_estimates",
     "fisher_exact",
     "fisher_exact_power",
     "fisher_p_value_table",
+    "odds_ratio",
     "rejects",
+    "relative_risk",
+    "risk_difference",
 ]
