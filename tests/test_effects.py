@@ -15,7 +15,6 @@ import itertools
 import math
 import warnings
 
-import numpy as np
 import pytest
 from scipy import optimize, stats
 

@@ -118,7 +118,8 @@ def _effect_value(value: Optional[float], name: str, infinite: bool = False) -> 
     if value is None:
         return "∞" if infinite else "—"
     if name == "risk_difference":
-        return f"{100 * value:.1f}%"
+        # Differences of rates of 10^-9 (groups of 10^12) would all print as 0.0%.
+        return f"{100 * value:.1f}%" if value == 0 or abs(value) >= 5e-4 else f"{100 * value:.3g}%"
     return f"{value:.4g}"
 
 
