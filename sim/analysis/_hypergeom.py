@@ -104,7 +104,7 @@ def log_pmf(x1: int, n1: int, n2: int, k: int) -> float:
             - _log_dbinom_raw(float(k), float(total), p, q))
 
 
-def _ratios(start: int, count: int, n1: int, n2: int, k: int, step: int, log_psi: float) -> np.ndarray:
+def _ratios(start: int, count: int, n1: int, n2: int, k: int, step: int) -> np.ndarray:
     """density(j + step) / density(j) for j = start, start + step, ... (count of them), in float64.
 
     Products are formed in float64, never in int64: at n = 10^12 they reach 10^24.
@@ -114,17 +114,15 @@ def _ratios(start: int, count: int, n1: int, n2: int, k: int, step: int, log_psi
         ratio = ((k - j) * (n1 - j)) / ((j + 1.0) * (n2 - k + j + 1.0))
     else:
         ratio = (j * (n2 - k + j)) / ((k - j + 1.0) * (n1 - j + 1.0))
-    if log_psi:
-        ratio *= math.exp(step * log_psi)
     return ratio
 
 
-def outward_sum(start: int, step: int, n1: int, n2: int, k: int, *, log_psi: float = 0.0) -> float:
+def outward_sum(start: int, step: int, n1: int, n2: int, k: int) -> float:
     """sum over j = start, start + step, ... to the end of the support of f(j) / f(start).
 
-    f is the (noncentral, odds ratio exp(log_psi)) hypergeometric density. Meant for ``start``
-    at or beyond the mode in the direction ``step`` (+1 or -1), where the terms only shrink;
-    it stays correct elsewhere, just slower (the terms are then summed until they shrink).
+    f is the hypergeometric density. Meant for ``start`` at or beyond the mode in the direction
+    ``step`` (+1 or -1), where the terms only shrink; it stays correct elsewhere, just slower
+    (the terms are then summed until they shrink).
     """
     lo, hi = support(n1, n2, k)
     remaining = (hi - start) if step > 0 else (start - lo)
@@ -135,8 +133,8 @@ def outward_sum(start: int, step: int, n1: int, n2: int, k: int, *, log_psi: flo
         if j != start:
             # Re-anchor each chunk on the accurate log density, so that rounding in the
             # recurrence does not accumulate over millions of terms.
-            term = math.exp(log_pmf(j, n1, n2, k) - log_start + (j - start) * log_psi)
-        ratio = _ratios(j, count, n1, n2, k, step, log_psi)
+            term = math.exp(log_pmf(j, n1, n2, k) - log_start)
+        ratio = _ratios(j, count, n1, n2, k, step)
         terms = term * np.cumprod(ratio)
         total += float(terms.sum())
         term = float(terms[-1])

@@ -104,10 +104,17 @@ def fisher_exact(x1: int, n1: int, x2: int, n2: int, *, alternative: str = "two-
     alternative : {"two-sided", "greater", "less"}
         ``greater``: group 1's rate is higher (odds ratio > 1).
 
+    Returns
+    -------
+    FisherExactResult
+
     Notes
     -----
     Two-sided p sums the probabilities of all tables with the observed margins that are
     no more likely than the observed one, with R's relative tolerance 1 + 1e-7.
+    Groups of up to 10^12 patients (``MAX_PATIENTS``); no numba. Supports of up to
+    ``SMALL_SUPPORT`` tables give the kernel's p-value bit for bit, larger ones the same
+    p-value from tail sums to about 1e-12 relative, in memory that does not grow with n.
 
     Examples
     --------
