@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from ..kernels import unconditional as kunc
+from ..scenario.fields import MAX_UNCONDITIONAL_N
 from .fisher import ALTERNATIVES, rejects
 
 UNCONDITIONAL_TESTS = {"boschloo": kunc.TEST_BOSCHLOO, "z-pooled": kunc.TEST_Z_POOLED}
@@ -26,7 +27,7 @@ EXACT_TESTS = ("fisher", "boschloo", "z-pooled")
 # The kernels decide ties of the z-pooled statistic in int64 arithmetic, which is exact while
 # n1 n2 (n1 + n2) < 6e9; 1000 per group keeps well inside that (and inside float64's range for
 # the hypergeometric tails that order Boschloo's test).
-MAX_GROUP_SIZE = 1000
+MAX_GROUP_SIZE = MAX_UNCONDITIONAL_N
 
 
 def _check_design(n1: int, n2: int) -> None:

@@ -12,6 +12,9 @@ import click
 from ..errors import UsageError
 from .common import DEFAULT_OUT, parse_set_options, set_threads, stderr_console, stdout_console
 
+# sim.analysis.fisher.MAX_PATIENTS, written out so that parsing imports no numerics.
+MAX_GROUP_PATIENTS = 10**12
+
 _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
 
 
@@ -62,6 +65,8 @@ def _parse_group(value: str) -> tuple[str, int, int]:
     if not match:
         raise UsageError(f"--group: got {value!r}; expected NAME=X/N, e.g. prior_tki=6/15")
     name, x, n = match["name"], int(match["x"]), int(match["n"])
+    if n > MAX_GROUP_PATIENTS:
+        raise UsageError(f"--group {name}: got {x}/{n}; expected N <= 10^12 (the largest group analyze supports)")
     if n < 1 or x > n:
         raise UsageError(f"--group {name}: got {x}/{n}; expected 0 <= X <= N and N >= 1")
     return name, x, n
@@ -84,12 +89,15 @@ def _unconditional_rows(parsed: list[tuple[str, int, int]]) -> list[dict]:
     """Boschloo and z-pooled rows for each pair of groups of up to MAX_GROUP_SIZE patients."""
     from itertools import combinations
 
-    from ..analysis.unconditional import MAX_GROUP_SIZE, boschloo_exact, z_pooled_exact
+    from ..scenario.fields import MAX_UNCONDITIONAL_N
+
+    pairs = [(a, b) for a, b in combinations(parsed, 2) if max(a[2], b[2]) <= MAX_UNCONDITIONAL_N]
+    if not pairs:
+        return []  # nothing to compute: the unconditional kernels (numba) are not even imported
+    from ..analysis.unconditional import boschloo_exact, z_pooled_exact
 
     rows = []
-    for a, b in combinations(parsed, 2):
-        if max(a[2], b[2]) > MAX_GROUP_SIZE:
-            continue
+    for a, b in pairs:
         for test, function in (("boschloo", boschloo_exact), ("z-pooled", z_pooled_exact)):
             rows.append({"groups": [a[0], b[0]], "test": test,
                          "p_values": {alt: function(a[1], a[2], b[1], b[2], alternative=alt).p_value
@@ -114,7 +122,7 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
 
     from .. import io
     from ..analysis import INTERVAL_METHODS, binomial_interval, fisher_exact
-    from ..analysis.wilcoxon import mann_whitney
+    from ..analysis.effects import effect_estimates
     from ..report import terminal as report
 
     if not groups and not samples:
@@ -137,12 +145,16 @@ def analyze(groups: tuple[str, ...], samples: tuple[str, ...], level: float, wil
         "comparisons": [
             {"groups": [a[0], b[0]], "test": "fisher",
              "p_values": {alt: fisher_exact(a[1], a[2], b[1], b[2], alternative=alt).p_value
-                          for alt in ("two-sided", "less", "greater")}}
+                          for alt in ("two-sided", "less", "greater")},
+             "effects": {name: {key: value for key, value in effect.as_dict().items() if key != "level"}
+                         for name, effect in effect_estimates(a[1], a[2], b[1], b[2], level=level).items()}}
             for a, b in combinations(parsed, 2)
         ],
     }
     result["comparisons"] += _unconditional_rows(parsed)
     if values:
+        from ..analysis.wilcoxon import mann_whitney  # numba kernels: imported only when needed
+
         result["samples"] = [{"name": name, "n": len(v), "median": median(v), "values": v} for name, v in values]
         for (name_a, a), (name_b, b) in combinations(values, 2):
             try:

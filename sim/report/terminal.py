@@ -291,7 +291,49 @@ def analyze_tables(report: dict) -> list[Table]:
             tests.add_row(" vs ".join(comparison["groups"]), label, p_value(p["two-sided"]), p_value(p["less"]),
                           p_value(p["greater"]))
         tables.append(tests)
+    effects = [c for c in report["comparisons"] if c.get("effects")]
+    if effects:
+        tables.append(_effects_table(effects, level))
     return tables
+
+
+_EFFECT_LABELS = {"risk_difference": "risk difference", "odds_ratio": "odds ratio",
+                  "relative_risk": "relative risk"}
+
+
+def _effect_value(value: Optional[float], name: str, infinite: bool = False) -> str:
+    """A number of the effect's scale; None is ∞ where the value is a bound or an infinite ratio."""
+    if value is None:
+        return "∞" if infinite else "—"
+    if name == "risk_difference":
+        # Differences of rates of 10^-9 (groups of 10^12) would all print as 0.0%.
+        return f"{100 * value:.1f}%" if value == 0 or abs(value) >= 5e-4 else f"{100 * value:.3g}%"
+    return f"{value:.4g}"
+
+
+def _effects_table(comparisons: list[dict], level: float) -> Table:
+    """One row per effect of each Fisher comparison; the methods (the same for every row) in the caption."""
+    methods = {}
+    for comparison in comparisons:
+        for name, effect in comparison["effects"].items():
+            methods.setdefault(_EFFECT_LABELS.get(name, name), effect["method"])
+    caption = "; ".join(f"{label}: {method}" for label, method in methods.items())
+    table = Table(title=f"Effect estimates, first group vs second, {level:.0%} confidence intervals",
+                  box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left",
+                  caption=caption + ". ∞: infinite (no events in the second group, or all events in the first); "
+                                    "—: undefined")
+    for column in ("groups", "effect", "estimate", "interval"):
+        table.add_column(column, justify="right" if column in ("estimate", "interval") else "left")
+    for comparison in comparisons:
+        for name, effect in comparison["effects"].items():
+            low, high = effect["interval"]
+            # A ratio's estimate is null when infinite (its upper bound is then infinite too) or
+            # undefined (0/0, or margins that allow one table: the interval is then [0, ∞]).
+            infinite_estimate = high is None and (low or 0.0) > 0.0
+            table.add_row(" vs ".join(comparison["groups"]), _EFFECT_LABELS.get(name, name),
+                          _effect_value(effect["estimate"], name, infinite_estimate),
+                          f"{_effect_value(low, name)} to {_effect_value(high, name, True)}")
+    return table
 
 
 def _interval_table(report: dict, level: float) -> Table:

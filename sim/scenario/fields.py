@@ -17,6 +17,8 @@ AnyEndpoint = Literal["cardiac_event", "response", "missed_week2", "washout_mont
                       "doses_week2", "doses_total"]
 MAX_COURSES = 8
 MAX_EXACT_WILCOXON = 50
+# The unconditional exact tests decide ties in 64-bit integers up to this group size (sim.analysis.unconditional).
+MAX_UNCONDITIONAL_N = 1000
 
 # Eligible mass under which a truncated washout distribution is almost surely a mistake
 # (and rejection sampling of truncated gamma washouts would crawl).

@@ -8,16 +8,17 @@ from pydantic import Field, model_validator
 
 from ..errors import ScenarioError
 from .analyses import Analysis
-from .monitoring import MonitoringRule
 from .fields import (
     MAX_EXACT_WILCOXON,
     MAX_SEED,
+    MAX_UNCONDITIONAL_N,
     RISK_ENDPOINTS,
     FieldError,
     Identifier,
     StrictModel,
     listing,
 )
+from .monitoring import MonitoringRule
 from .patients import (
     Eligibility,
     Group,
@@ -25,9 +26,6 @@ from .patients import (
     washout_can_be_zero,
     washout_can_tie,
 )
-
-# The unconditional exact tests decide ties in 64-bit integers up to this group size (sim.analysis.unconditional).
-MAX_UNCONDITIONAL_N = 1000
 
 # --------------------------------------------------------------------------- scenario
 
