@@ -182,8 +182,9 @@ def folder_lock(directory: PathLike, *, wait: bool = False,
             if on_wait:
                 on_wait(holder)
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # the PID only informs others' messages; a full disk may refuse it
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         with _held_guard:
             _held[key] = [fd, 1]
         try:

@@ -74,8 +74,30 @@ def format_validation_error(error: ValidationError, source: str,
     return "\n".join(lines)
 
 
+# Limits of a YAML input (scenarios, grids, cluster settings): far above any real file, far below
+# what exhausts memory or the stack. Checked on the event stream, before any object is built.
+MAX_YAML_BYTES = 10 * 2**20
+MAX_YAML_DEPTH = 50
+MAX_ALIAS_NODES = 10_000
+
+
+class _FlowTooDeep(Exception):
+    """Raised by the scanner at the first ``[`` or ``{`` nested deeper than MAX_YAML_DEPTH."""
+
+    def __init__(self, mark):
+        super().__init__()
+        self.start_mark = mark
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """Safe YAML (no tags that build objects) that also refuses duplicated keys."""
+
+    def fetch_flow_collection_start(self, TokenClass):
+        # Stop at once: PyYAML's scanner keeps a possible simple key per open flow level and
+        # re-checks them all at every token, so "[[[[..." costs time quadratic in its depth.
+        if self.flow_level >= MAX_YAML_DEPTH:
+            raise _FlowTooDeep(self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
@@ -93,13 +115,6 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-# Limits of a YAML input (scenarios, grids, cluster settings): far above any real file, far below
-# what exhausts memory or the stack. Checked on the event stream, before any object is built.
-MAX_YAML_BYTES = 10 * 2**20
-MAX_YAML_DEPTH = 50
-MAX_ALIAS_NODES = 10_000
 
 
 def _where(event) -> str:
@@ -156,7 +171,12 @@ def check_yaml_shape(text: str, *, source: str = "YAML") -> None:
                              f"expected a scenario, grid or settings file")
 
     try:
-        while loader.check_event():
+        while True:
+            try:
+                if not loader.check_event():
+                    break
+            except _FlowTooDeep as deep:
+                raise too_deep(deep) from None
             event = loader.get_event()
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 stack.append([1, 0, event.anchor])
@@ -196,8 +216,12 @@ def _read_text(path: Path) -> str:
         if size > MAX_YAML_BYTES:  # refused before reading
             raise ScenarioError(f"{path}: {size:,} bytes; expected a YAML file of at most "
                                 f"{MAX_YAML_BYTES // 2**20} MB")
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_YAML_BYTES + 1)  # a pipe or a growing file has no size up front
+        with open(path, "rb") as handle:  # in blocks: a pipe or a growing file has no size up front
+            blocks, total = [], 0
+            while total <= MAX_YAML_BYTES and (block := handle.read(1 << 16)):
+                blocks.append(block)
+                total += len(block)
+        data = b"".join(blocks)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: file not found") from None
     except IsADirectoryError:
