@@ -146,8 +146,8 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
     destination = out_dir / spec.name / grid_name
     out, err = stdout_console(), stderr_console()
 
-    def stopped(what: str) -> str:
-        return (f"{what}: {completed_points(points, destination)} of {len(points)} points are complete; "
+    def stopped(what: str, separator: str) -> str:
+        return (f"{what}{separator}{completed_points(points, destination)} of {len(points)} points are complete; "
                 f"rerun with --resume to continue")
 
     with open_output(destination, spec, scenario, force=force, wait=wait) as folder:
@@ -161,9 +161,9 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
                     result = run_sweep(points, destination, executor=backend.executor, resume=resume,
                                        on_point=lambda point, status: advance(status))
             except KeyboardInterrupt:
-                raise Interrupted(stopped("interrupted")) from None
+                raise Interrupted(stopped("interrupted", ": ")) from None
             except io.OutputError as exc:
-                raise io.OutputError(stopped(str(exc))) from None
+                raise io.OutputError(stopped(str(exc), "; ")) from None
         if result.damaged:
             err.print(f"note: recomputed {len(result.damaged)} damaged point(s) (their files failed the digest, "
                       f"key or shape check)")
