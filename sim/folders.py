@@ -102,6 +102,15 @@ def remove_stale_temporaries(directory: PathLike) -> list[Path]:
 
     Only temporaries whose writer (the PID in the name) no longer exists are removed, so a
     process never deletes another live process's file. Callers hold the folder's lock.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / f".a.json.{os.getpid()}.x.tmp").write_text("mine, being written")
+    >>> _ = (folder / ".a.json.old.tmp").write_text("left by a process killed long ago")
+    >>> [path.name for path in remove_stale_temporaries(folder)]
+    ['.a.json.old.tmp']
     """
     removed = []
     for path in Path(directory).glob(".*.tmp"):
@@ -151,6 +160,14 @@ def folder_lock(directory: PathLike, *, wait: bool = False,
     The OS releases the lock when the holding process ends, however it ends (SIGKILL included);
     the lock file stays, empty of meaning until someone locks it again. Within one process the
     lock nests. ``flock`` locks are honoured across NFS clients on Linux (NFSv4).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with folder_lock(folder) as lock:
+    ...     int(lock.read_text()) == os.getpid()
+    True
     """
     directory = Path(directory)
     key = os.path.realpath(directory)
@@ -200,7 +217,13 @@ def folder_lock(directory: PathLike, *, wait: bool = False,
 
 def scenario_identity(spec: Mapping[str, Any]) -> dict:
     """What makes two scenarios "the same" for an output folder: the validated scenario without
-    ``trials`` and ``seed`` (a rerun with more trials or another seed replaces its own outputs)."""
+    ``trials`` and ``seed`` (a rerun with more trials or another seed replaces its own outputs).
+
+    Examples
+    --------
+    >>> scenario_identity({"name": "s", "trials": 100, "seed": 1, "groups": {}})
+    {'name': 's', 'groups': {}}
+    """
     return {key: value for key, value in spec.items() if key not in ("trials", "seed")}
 
 
@@ -218,7 +241,13 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def first_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """``groups.a.n: 30 there, 40 here``: the first dotted path where two scenarios differ."""
+    """``groups.a.n: 30 there, 40 here``: the first dotted path where two scenarios differ.
+
+    Examples
+    --------
+    >>> first_difference({"groups": {"a": {"n": 30}}}, {"groups": {"a": {"n": 40}}})
+    'groups.a.n: 30 there, 40 here'
+    """
     flat_old, flat_new = _flatten(json.loads(to_json(old))), _flatten(json.loads(to_json(new)))
     for path in sorted(set(flat_old) | set(flat_new)):
         if flat_old.get(path, "(absent)") != flat_new.get(path, "(absent)"):

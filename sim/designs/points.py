@@ -26,6 +26,12 @@ def seal_record(record: Mapping[str, Any], code: Mapping[str, str]) -> dict:
     ``digest`` is the SHA-256 (hex) of the canonical JSON of the record without ``digest``
     (:func:`sim.runner.canonical_digest`): the results, the parameters, the validated scenario,
     the key and the code version, so that a changed number or a missing field is detected.
+
+    Examples
+    --------
+    >>> sealed = seal_record({"key": "k", "analyses": [{"id": "a", "power": 0.5}]}, {"simtrial": "0.1.0"})
+    >>> sealed["digest"] == canonical_digest({k: v for k, v in sealed.items() if k != "digest"}).hex()
+    True
     """
     sealed = json.loads(io.to_json({**record, "code_version": dict(code)}))
     sealed.pop("digest", None)

@@ -143,6 +143,11 @@ def grid_folder_name(grid_path) -> str:
 
     ``a.b.yaml`` gives ``a.b``; a name that would give no folder of its own (``.yaml``, ``...yaml``:
     an empty name, ``..`` or a hidden folder) is refused with one line.
+
+    Examples
+    --------
+    >>> grid_folder_name("scenarios/grids/tki_sensitivity.yaml"), grid_folder_name("a.b.yml")
+    ('tki_sensitivity', 'a.b')
     """
     name = Path(grid_path).name
     for suffix in (".yaml", ".yml"):
