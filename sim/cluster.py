@@ -15,11 +15,15 @@ Facts that shape the set-up:
 - The scheduler hands each single-threaded worker one task at a time (``worker-saturation``
   1.0), so a worker that dies takes only the point it was running with it; Dask re-runs that
   point elsewhere and gives up on it (``KilledWorker``) after ``allowed-failures`` deaths.
+- A Ctrl-C in the terminal reaches the workers of a ``--cluster local`` too (one process group):
+  they ignore it (:mod:`sim._worker_setup`, a Dask preload) and the ``simtrial`` process stops
+  the sweep and shuts the cluster down.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import re
@@ -251,7 +255,8 @@ def open_backend(
             with dask.config.set(SCHEDULER_CONFIG):
                 local = stack.enter_context(LocalCluster(
                     n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
-                    env=dict(WORKER_ENVIRONMENT)))
+                    env=dict(WORKER_ENVIRONMENT), preload=["sim._worker_setup"],  # workers ignore Ctrl-C
+                    silence_logs=logging.ERROR))  # not the warnings of tasks cancelled by a Ctrl-C
             client = stack.enter_context(Client(local))
             client.wait_for_workers(count, timeout=connect_timeout)
             description = f"Dask LocalCluster, {count} worker process(es) of 1 thread"

@@ -152,6 +152,27 @@ def test_ctrl_c_during_a_sweep_stops_it_and_says_how_to_continue(capsys, tmp_pat
     assert (manifest["skipped"], manifest["computed"], manifest["failures"]) == (done, 6 - done, [])
 
 
+def test_ctrl_c_in_the_terminal_of_a_local_cluster_sweep(tmp_path, small):
+    """Ctrl-C in a terminal reaches the whole process group, Dask's worker processes included: the
+    workers ignore it (they would print tracebacks), the command prints its one line."""
+    grid_path = _write_yaml(tmp_path / "g.yaml", {"product": {"groups.a.n": [5, 6, 7, 8, 9, 10]}})
+    folder = tmp_path / "out" / "small" / "g"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(small), "--grid", str(grid_path), "--out",
+                             str(tmp_path / "out"), "--trials", "3000000", "--cluster", "local", "--workers", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as a terminal's job
+    try:
+        assert _wait_for(lambda: len(list((folder / "points").glob("*.json"))) >= 1, proc), proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGINT)
+    finally:
+        _, err = _finish(proc)
+    done = len(list((folder / "points").glob("*.json")))
+    if proc.returncode == 0:
+        pytest.skip("the sweep finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert _one_line(err) == f"interrupted: {done} of 6 points are complete; rerun with --resume to continue"
+
+
 def _interrupt_in_kernel(point):
     """What numba's parallel kernels raise when Ctrl-C lands inside them."""
     if dict(point.parameters)["groups.a.n"] == 9:
