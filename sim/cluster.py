@@ -15,13 +15,18 @@ Facts that shape the set-up:
 - The scheduler hands each single-threaded worker one task at a time (``worker-saturation``
   1.0), so a worker that dies takes only the point it was running with it; Dask re-runs that
   point elsewhere and gives up on it (``KilledWorker``) after ``allowed-failures`` deaths.
+- A Ctrl-C in the terminal reaches the workers of a ``--cluster local`` too (one process group):
+  they ignore it (:mod:`sim._worker_setup`, a Dask preload) and the ``simtrial`` process stops
+  the sweep and shuts the cluster down.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
+import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Optional
@@ -31,6 +36,11 @@ from .errors import ScenarioError, UsageError
 WORKER_ENVIRONMENT = {"NUMBA_NUM_THREADS": "1"}
 SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
 CLUSTER_KINDS = ("local", "slurm")
+# Dask scheduler addresses: [tcp|tls|ucx://]HOST:PORT (HOST a name, an IPv4 or a bracketed IPv6
+# address; no scheme means tcp, as in Dask), or inproc://... (a scheduler inside this process).
+_NETWORK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*):"
+                              r"(?P<port>[0-9]{1,5})$")
+_INPROC_ADDRESS = re.compile(r"^inproc://\S+$")
 
 # Keys of a --cluster-config file, passed to dask_jobqueue.SLURMCluster (``jobs`` is ours: how many
 # SLURM jobs to keep running). ``processes`` is not among them: it is always ``cores``.
@@ -142,9 +152,29 @@ def slurm_options(config: Mapping[str, Any], *, workers: Optional[int] = None,
     return options, jobs
 
 
+def check_scheduler_address(address: str) -> None:
+    """Refuse what cannot be a Dask scheduler address, before connecting (UsageError, one line).
+
+    Examples
+    --------
+    >>> check_scheduler_address("tcp://127.0.0.1:8786")
+    >>> check_scheduler_address("notanaddress")
+    Traceback (most recent call last):
+    ...
+    sim.errors.UsageError: --scheduler: got 'notanaddress'; expected a Dask scheduler address such as tcp://127.0.0.1:8786 (tcp://, tls:// or ucx://HOST:PORT, or inproc://...)
+    """
+    match = _NETWORK_ADDRESS.match(address)
+    if _INPROC_ADDRESS.match(address) or (match and 1 <= int(match["port"]) <= 65535):
+        return
+    raise UsageError(f"--scheduler: got {address!r}; expected a Dask scheduler address such as "
+                     f"tcp://127.0.0.1:8786 (tcp://, tls:// or ucx://HOST:PORT, or inproc://...)")
+
+
 def check_backend_options(*, scheduler: Optional[str] = None, cluster: Optional[str] = None,
                           cluster_config: Optional[os.PathLike] = None, workers: Optional[int] = None) -> None:
     """Check the backend flags together, before any work (UsageError, one line)."""
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     if scheduler and cluster:
         raise UsageError("--scheduler and --cluster: give one (a running cluster, or one to start)")
     if cluster is not None and cluster not in CLUSTER_KINDS:
@@ -206,8 +236,9 @@ def open_backend(
             try:
                 # Dask's own connect timeout (distributed.comm.timeouts.connect, 30 s by default).
                 client = stack.enter_context(Client(scheduler))
-            except OSError as exc:
-                raise UsageError(f"--scheduler: cannot connect to {scheduler} ({exc})") from None
+            except (OSError, ValueError, TypeError) as exc:  # unreachable, refused, a name that does not resolve
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UsageError(f"--scheduler: cannot connect to {scheduler} ({reason})") from None
             try:
                 client.wait_for_workers(workers or 1, timeout=connect_timeout)
             except TimeoutError:
@@ -222,7 +253,8 @@ def open_backend(
             with dask.config.set(SCHEDULER_CONFIG):
                 local = stack.enter_context(LocalCluster(
                     n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
-                    env=dict(WORKER_ENVIRONMENT)))
+                    env=dict(WORKER_ENVIRONMENT), preload=["sim._worker_setup"],  # workers ignore Ctrl-C
+                    silence_logs=logging.ERROR))  # not the warnings of tasks cancelled by a Ctrl-C
             client = stack.enter_context(Client(local))
             client.wait_for_workers(count, timeout=connect_timeout)
             description = f"Dask LocalCluster, {count} worker process(es) of 1 thread"

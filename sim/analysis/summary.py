@@ -341,7 +341,8 @@ class MonitoringSummary:
         return within(self.p_stop_z, self.expected_n_z, *by_look)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "group": self.group, "endpoint": self.endpoint, "action": self.action,
+        return {"id": self.id, "kind": self.kind, "group": self.group, "endpoint": self.endpoint,
+                "action": self.action,
                 "looks": list(self.looks), "stop_at": list(self.stop_at), "planned_n": self.planned_n,
                 "trials": self.trials, "p_stop": self.p_stop, "p_stop_se": self.p_stop_se,
                 "p_stop_by_look": list(self.p_stop_by_look), "expected_n": self.expected_n,
@@ -376,6 +377,7 @@ class EnrolmentSummary:
         return within(z_score(self.expected_n, self.exact_expected_n, self.expected_n_se))
 
     def to_dict(self) -> dict:
-        return {"group": self.group, "planned_n": self.planned_n, "trials": self.trials,
+        return {"id": f"enrolled_{self.group}", "kind": self.kind, "group": self.group, "planned_n": self.planned_n,
+                "trials": self.trials,
                 "expected_n": self.expected_n, "expected_n_se": self.expected_n_se,
                 "exact_expected_n": self.exact_expected_n, "agrees": self.agrees}

@@ -11,7 +11,8 @@ from typing import Optional
 
 import click
 
-from ..errors import SimtrialError
+from ..errors import SimtrialError, interruption
+from .common import Interrupted
 from .design import size, sweep
 from .multistage import monitor, simon
 from .report import report
@@ -36,12 +37,17 @@ def main(argv: Optional[list[str]] = None) -> None:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             click.echo(f"error: {line}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        # Ctrl-C (click turns it into Abort, keeping it as the cause). Nothing partial is written:
+        # files are atomic and a run's files are written as one unit.
+        cause = exc.__cause__ if isinstance(exc, click.exceptions.Abort) else exc
+        click.echo(str(cause) if isinstance(cause, Interrupted) and str(cause) else "interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted; finished files are complete, nothing partial was written", err=True)
+    except Exception as exc:
+        if interruption(exc) is None:
+            raise
+        click.echo("interrupted", err=True)  # a Ctrl-C that surfaced as another error (numba's SystemError)
         sys.exit(130)

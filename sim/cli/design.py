@@ -13,25 +13,17 @@ from typing import Optional
 import click
 
 from ..errors import SimtrialError, UsageError
-from .common import DEFAULT_OUT, parse_set_options, stderr_console, stdout_console
-
-
-def _float(flag: str, text: Optional[str]) -> Optional[float]:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise UsageError(f"{flag}: got {text!r}; expected a number") from None
-
-
-def _int(flag: str, text: Optional[str]) -> Optional[int]:
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{flag}: got {text!r}; expected a whole number") from None
+from .common import (
+    DEFAULT_OUT,
+    Interrupted,
+    open_output,
+    output_options,
+    parse_set_options,
+    stderr_console,
+    stdout_console,
+)
+from .common import parse_float as _float
+from .common import parse_int as _int
 
 
 def _size_range(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -120,10 +112,11 @@ class ScenarioHelpCommand(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout and nothing else.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Writes DIR/<name>/size_<analysis>_<target>.csv, .png and .json.")
+@output_options
 def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str], target_assurance: Optional[str],
-         target_width: Optional[str], assurance: Optional[str], vary: tuple[str, ...], size_range: Optional[str], at_n: Optional[str],
-         method: str, trials: Optional[str], conservative: bool, dropout: Optional[str], changes: tuple[str, ...],
-         as_json: bool, out_dir: Path) -> None:
+         target_width: Optional[str], assurance: Optional[str], vary: tuple[str, ...], size_range: Optional[str],
+         at_n: Optional[str], method: str, trials: Optional[str], conservative: bool, dropout: Optional[str],
+         changes: tuple[str, ...], as_json: bool, out_dir: Path, force: bool, wait: bool) -> None:
     """Find the group sizes SCENARIO needs for a target power or interval width; table, CSV and plot."""
     from .. import io
     from ..designs import sizing
@@ -177,12 +170,13 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         return
     request.update(size_range=_size_range(size_range) or sizing.DEFAULT_RANGE, conservative=conservative)
     sizes = request["size_range"][1] - request["size_range"][0] + 1
-    with trial_progress(err, sizes, f"sizing {spec.name}", enabled=method != "exact", unit="sizes") as advance:
-        result = sizing.size_study(spec, analysis_id, on_size=lambda n: advance(1), **request)
-    destination = out_dir / spec.name
-    written = sizing.write_size_outputs(destination, result, scenario_file=str(scenario))
-    written.append(size_figure(result, destination / f"{result.file_stem}.png",
-                               analysis=spec.analysis(result.analysis), zoom=size_range is None))
+    with open_output(out_dir / spec.name, spec, scenario, force=force, wait=wait) as folder:
+        with trial_progress(err, sizes, f"sizing {spec.name}", enabled=method != "exact", unit="sizes") as advance:
+            result = sizing.size_study(spec, analysis_id, on_size=lambda n: advance(1), **request)
+        folder.claim()
+        written = sizing.write_size_outputs(folder.path, result, scenario_file=str(scenario))
+        written.append(size_figure(result, folder.path / f"{result.file_stem}.png",
+                                   analysis=spec.analysis(result.analysis), zoom=size_range is None))
     if as_json:
         click.echo(io.to_json(result.to_dict()), nl=False)
         return
@@ -206,14 +200,18 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
 @click.option("--workers", metavar="N", help="Cores here, worker processes of a started cluster, or workers to "
                                              "wait for with --scheduler.")
 @click.option("--trials", metavar="N", help="Override the scenario's number of virtual trials per point.")
+@output_options
 def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool, scheduler: Optional[str],
           cluster: Optional[str], cluster_config: Optional[Path], workers: Optional[str],
-          trials: Optional[str]) -> None:
+          trials: Optional[str], force: bool, wait: bool) -> None:
     """Run SCENARIO at every point of a grid, here or on a Dask cluster, with identical results."""
+    from .. import io
     from ..cluster import check_backend_options, open_backend
     from ..designs.sweep import (
         SweepFailed,
+        completed_points,
         failure_message,
+        grid_folder_name,
         load_grid,
         plan_sweep,
         run_sweep,
@@ -231,27 +229,44 @@ def sweep(scenario: Path, grid_path: Optional[Path], out_dir: Path, resume: bool
                            workers=_int("--workers", workers))
     check_backend_options(**backend_options)
     trial_count = _int("--trials", trials)
-    spec = load_scenario(scenario, overrides={"trials": trial_count} if trial_count is not None else None)
+    spec = load_scenario(scenario, overrides={"trials": trial_count} if trial_count is not None else None,
+                         flags={"trials": "--trials"})
     grid = load_grid(grid_path)
+    grid_name = grid_folder_name(grid_path)
     points = plan_sweep(spec, grid)  # every point is valid before any work starts
-    destination = out_dir / spec.name / grid_path.stem
+    destination = out_dir / spec.name / grid_name
     out, err = stdout_console(), stderr_console()
-    with open_backend(**backend_options) as backend:
-        for note in backend.notes:
-            err.print(f"note: {note}")
-        with report_design.point_progress(err, len(points), f"{spec.name} × {grid_path.stem}",
-                                          enabled=err.is_terminal) as advance:
-            result = run_sweep(points, destination, executor=backend.executor, resume=resume,
-                               on_point=lambda point, status: advance(status))
-    manifest = {"scenario": spec.name, "scenario_file": str(scenario), "grid_file": str(grid_path),
-                "grid": grid.to_dict(), "seed": spec.seed, "trials": spec.trials,
-                "backend": backend.description, "workers": backend.workers}
-    written = write_sweep_outputs(destination, result, manifest)
-    frame = result.table()
-    if not frame.empty:
-        first = spec.analyses[0]
-        written.append(sweep_figure(frame, grid, destination / "sweep.png", analysis_id=first.analysis_id,
-                                    description=describe_test(first)))
+
+    def stopped(what: str, separator: str) -> str:
+        return (f"{what}{separator}{completed_points(points, destination)} of {len(points)} points are complete; "
+                f"rerun with --resume to continue")
+
+    with open_output(destination, spec, scenario, force=force, wait=wait) as folder:
+        with open_backend(**backend_options) as backend:
+            for note in backend.notes:
+                err.print(f"note: {note}")
+            folder.claim()
+            try:
+                with report_design.point_progress(err, len(points), f"{spec.name} × {grid_name}",
+                                                  enabled=err.is_terminal) as advance:
+                    result = run_sweep(points, destination, executor=backend.executor, resume=resume,
+                                       on_point=lambda point, status: advance(status))
+            except KeyboardInterrupt:
+                raise Interrupted(stopped("interrupted", ": ")) from None
+            except io.OutputError as exc:
+                raise io.OutputError(stopped(str(exc), "; ")) from None
+        if result.damaged:
+            err.print(f"note: recomputed {len(result.damaged)} damaged point(s) (their files failed the digest, "
+                      f"key or shape check)")
+        manifest = {"scenario": spec.name, "scenario_file": str(scenario), "grid_file": str(grid_path),
+                    "grid": grid.to_dict(), "seed": spec.seed, "trials": spec.trials,
+                    "backend": backend.description, "workers": backend.workers}
+        written = write_sweep_outputs(destination, result, manifest)
+        frame = result.table()
+        if not frame.empty:
+            first = spec.analyses[0]
+            written.append(sweep_figure(frame, grid, destination / "sweep.png", analysis_id=first.analysis_id,
+                                        description=describe_test(first)))
     for renderable in sweep_results_tables(frame, list(grid.parameters), width=out.width):
         out.print(renderable)
     out.print(report_design.sweep_summary_table(result, backend.description))

@@ -10,7 +10,16 @@ from typing import Optional
 import click
 
 from ..errors import UsageError
-from .common import DEFAULT_OUT, parse_set_options, set_threads, stderr_console, stdout_console
+from .common import (
+    DEFAULT_OUT,
+    open_output,
+    output_options,
+    parse_int,
+    parse_set_options,
+    set_threads,
+    stderr_console,
+    stdout_console,
+)
 
 # sim.analysis.fisher.MAX_PATIENTS, written out so that parsing imports no numerics.
 MAX_GROUP_PATIENTS = 10**12
@@ -20,39 +29,44 @@ _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--trials", type=int, help="Override the scenario's number of virtual trials.")
-@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--trials", metavar="N", help="Override the scenario's number of virtual trials.")
+@click.option("--seed", metavar="S", help="Override the scenario's seed.")
 @click.option("--set", "changes", multiple=True, metavar="PATH=VALUE",
               help="Change a scenario field by dotted path, e.g. groups.prior_tki.n=40 (repeatable; validated).")
-@click.option("--threads", type=int, help="numba threads (default: all cores).")
+@click.option("--threads", metavar="T", help="Threads (default: all cores).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
               help="Directory for DIR/<name>/summary.json and summary.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary JSON on stdout and nothing else.")
+@output_options
 @click.option("--chunk-trials", type=click.IntRange(min=1), hidden=True,
               help="Trials per chunk (results do not depend on it).")
-def run(scenario: Path, trials: Optional[int], seed: Optional[int], changes: tuple[str, ...],
-        threads: Optional[int], out_dir: Path, as_json: bool, chunk_trials: Optional[int]) -> None:
+def run(scenario: Path, trials: Optional[str], seed: Optional[str], changes: tuple[str, ...], threads: Optional[str],
+        out_dir: Path, as_json: bool, force: bool, wait: bool, chunk_trials: Optional[int]) -> None:
     """Simulate SCENARIO and report power and interval widths beside their exact values."""
-    from .. import io
-    from ..report import terminal as report
-    from ..runner import run_scenario
     from ..scenario import load_scenario
 
     overrides = parse_set_options(changes)
-    overrides.update({key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None})
-    spec = load_scenario(scenario, overrides=overrides)
-    used_threads = set_threads(threads)
+    overrides.update({key: value for key, value in (("trials", parse_int("--trials", trials)),
+                                                    ("seed", parse_int("--seed", seed))) if value is not None})
+    spec = load_scenario(scenario, overrides=overrides, flags={"trials": "--trials", "seed": "--seed"})
+    used_threads = set_threads(parse_int("--threads", threads))
+
+    from .. import io
+    from ..report import terminal as report
+    from ..runner import run_scenario
+
     err = stderr_console()
     patients = spec.trials * sum(group.n for group in spec.groups.values())
-    with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
-                               bar=patients > 20_000_000) as advance:
-        result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=advance)
-    summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
-    destination = out_dir / spec.name
-    written = io.write_run_outputs(destination, summary)
-    if as_json:
-        click.echo(io.to_json(summary), nl=False)
-        return
+    with open_output(out_dir / spec.name, spec, scenario, force=force, wait=wait) as folder:
+        with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
+                                   bar=patients > 20_000_000) as advance:
+            result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=advance)
+        summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
+        folder.claim()
+        written = io.write_run_outputs(folder.path, summary)
+        if as_json:
+            click.echo(written[0].read_text(encoding="utf-8"), nl=False)  # exactly summary.json
+            return
     console = stdout_console()
     for table in report.run_tables(result):
         console.print(table)

@@ -9,21 +9,22 @@ of equally long lists (zip rows vary slowest, the last product field fastest)::
 
 :func:`plan_sweep` validates every point before any work starts. :func:`run_point` is the one
 compute path: it runs a whole point through the runner (chunks of trials, integer tallies, exact
-sums) wherever it lands, here or on a Dask worker. Each point's Philox stream is keyed by the
-scenario seed and by :func:`sim.runner.stream_id` of the point's patient model (its groups and
-eligibility rule), so a point's numbers do not depend on the backend, the worker count, the order
-of completion, nor on which grid produced it.
+sums) wherever it lands, here or on a Dask worker. Each point's Philox stream is keyed by
+the scenario seed and stream 0, as every run is (:mod:`sim.runner`): a point's numbers do not depend on the
+backend, the worker count, the order of completion, nor on which grid produced it, and a point whose
+scenario equals a scenario file gives the numbers ``simtrial run`` gives for that file.
 
 :func:`run_sweep` writes each point's result atomically, named by a hash of the point's scenario
-(seed and trials included) and the code version; with ``resume=True`` points whose file exists are
-not run again. A point that raises, or that keeps killing workers (Dask's ``KilledWorker`` after
+(seed and trials included) and the code version, with a SHA-256 ``digest`` of its content; with
+``resume=True`` points whose file exists and checks out (digest, key, scenario, code version,
+analyses) are not run again, and a damaged file is recomputed and counted. A point that raises,
+or that keeps killing workers (Dask's ``KilledWorker`` after
 ``distributed.scheduler.allowed-failures`` worker deaths), is reported as failed while the others
-finish.
+finish; an interruption (Ctrl-C) is never a point failure: it stops the sweep.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import itertools
@@ -36,10 +37,11 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
 
 import pandas as pd
 
-from .. import io
-from ..errors import ScenarioError, SimtrialError
+from .. import folders, io
+from ..errors import ScenarioError, SimtrialError, UsageError, interruption
 from ..runner import canonical_digest, run_scenario
 from ..scenario import Scenario, read_yaml, set_dotted, validate_scenario
+from .points import load_record, seal_record
 
 GRID_SECTIONS = ("product", "zip")
 # A grid is expanded and validated in memory before any work: bound it.
@@ -134,6 +136,30 @@ def parse_grid(data: Any, *, source: str = "grid") -> Grid:
     if grid.size > MAX_POINTS:
         raise ScenarioError(f"{source}: {grid.size:,} points; expected at most {MAX_POINTS:,} (split the grid)")
     return grid
+
+
+def grid_folder_name(grid_path) -> str:
+    """The sweep's folder under ``DIR/<name>/``: the grid file's name without ``.yaml``/``.yml``.
+
+    ``a.b.yaml`` gives ``a.b``; a name that would give no folder of its own (``.yaml``, ``...yaml``:
+    an empty name, ``..`` or a hidden folder) is refused with one line.
+
+    Examples
+    --------
+    >>> grid_folder_name("scenarios/grids/tki_sensitivity.yaml"), grid_folder_name("a.b.yml")
+    ('tki_sensitivity', 'a.b')
+    """
+    name = Path(grid_path).name
+    for suffix in (".yaml", ".yml"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    else:
+        name = Path(name).stem
+    if not name or name.startswith(".") or "/" in name:
+        raise UsageError(f"--grid: the file name {Path(grid_path).name!r} gives no folder name for the outputs "
+                         f"(DIR/<name>/<grid file name without .yaml>/); rename it, e.g. to grid.yaml")
+    return name
 
 
 def load_grid(path) -> Grid:
@@ -263,7 +289,6 @@ def run_point(point: SweepPoint) -> dict:
     ``NUMBA_NUM_THREADS`` threads; here it uses all cores.
     """
     result = run_scenario(point.scenario, stream=point.stream)
-    summaries = (*result.summaries, *result.monitoring, *result.enrolment)
     return {
         "key": point.key,
         "parameters": dict(point.parameters),
@@ -271,7 +296,9 @@ def run_point(point: SweepPoint) -> dict:
         "seed": point.scenario.seed,
         "trials": point.scenario.trials,
         "stream": point.stream,
-        "analyses": [summary.to_dict() for summary in summaries],
+        "analyses": [summary.to_dict() for summary in result.summaries],
+        "monitoring": [rule.to_dict() for rule in result.monitoring],
+        "enrolment": [group.to_dict() for group in result.enrolment],
         "scenario_spec": point.scenario.to_dict(),
     }
 
@@ -306,6 +333,7 @@ class SweepResult:
     computed: tuple[str, ...]
     skipped: tuple[str, ...]
     elapsed_seconds: float
+    damaged: tuple[str, ...] = ()  # keys whose file was damaged (digest, key or shape) and was recomputed
 
     @property
     def complete(self) -> bool:
@@ -320,24 +348,10 @@ def point_path(directory: Path, key: str) -> Path:
     return Path(directory) / POINTS_DIR / f"{key}.json"
 
 
-def _load_record(path: Path, key: str) -> Optional[dict]:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("key") == key else None
-
-
 def _table_fields(record: dict) -> dict:
     """The part of a point's record the sweep table uses (the full record stays in its file)."""
-    return {"key": record["key"], "stream": record["stream"], "analyses": record["analyses"]}
-
-
-def _remove_stale_temporaries(directory: Path) -> None:
-    """Temporary files of a process killed mid-write (atomic writes clean up after anything milder)."""
-    for stale in directory.glob(".*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
-            stale.unlink()
+    return {"key": record["key"], "stream": record["stream"], "analyses": record["analyses"],
+            "monitoring": record.get("monitoring", [])}
 
 
 def _failure(point: SweepPoint, exc: BaseException) -> PointFailure:
@@ -368,7 +382,9 @@ def run_sweep(
         ``None`` runs points one after the other here, each on all cores (numba threads); a Dask
         ``client.get_executor()`` runs them on the cluster's workers. The results are the same.
     resume : bool
-        Skip points whose result file exists (same scenario, seed, trials and code version).
+        Skip points whose result file exists and checks out (:func:`record_problem`: digest, key,
+        scenario, code version, analyses); a file that does not is recomputed and listed in
+        ``SweepResult.damaged``.
     compute : callable
         The function that runs a point; :func:`run_point` (tests wrap it to inject faults).
     on_point : callable, optional
@@ -383,8 +399,11 @@ def run_sweep(
     Notes
     -----
     Results are written by this process, not by workers, so workers need no shared file system.
-    An interruption (KeyboardInterrupt) cancels the points in flight and propagates; every file
-    already written is complete, and a later ``resume=True`` run skips those points.
+    The folder's lock (:func:`sim.folders.folder_lock`) is held throughout: a second sweep on
+    the same folder refuses. An interruption (KeyboardInterrupt, also when it reaches us as the
+    cause of a point's error, or from a worker) cancels the points in flight and propagates; it
+    is never recorded as a failed point. Every file already written is complete, and a later
+    ``resume=True`` run skips those points.
 
     Examples
     --------
@@ -395,23 +414,34 @@ def run_sweep(
     """
     directory = Path(directory)
     (directory / POINTS_DIR).mkdir(parents=True, exist_ok=True)
-    for folder in (directory, directory / POINTS_DIR):
-        _remove_stale_temporaries(folder)
+    with folders.folder_lock(directory):  # nests inside the command's own lock
+        for folder in (directory, directory / POINTS_DIR):
+            folders.remove_stale_temporaries(folder)
+        return _run_points(points, directory, executor=executor, resume=resume, compute=compute,
+                           notify=on_point or (lambda point, status: None), max_in_flight=max_in_flight)
+
+
+def _run_points(points: Sequence[SweepPoint], directory: Path, *, executor: Optional[Executor], resume: bool,
+                compute: Callable[[SweepPoint], dict], notify: Callable[[SweepPoint, PointStatus], None],
+                max_in_flight: int) -> SweepResult:
     started = time.perf_counter()
-    notify = on_point or (lambda point, status: None)
+    code = code_version()
     records: dict[str, dict] = {}
     skipped: list[str] = []
+    damaged: list[str] = []
     todo: list[SweepPoint] = []
     queued: set[str] = set()
     for point in points:
         if point.key in queued or point.key in records:
             continue  # the same scenario twice in a grid: run once, reported under every index
-        record = _load_record(point_path(directory, point.key), point.key) if resume else None
+        record, bad = load_record(point_path(directory, point.key), point, code) if resume else (None, False)
         if record is not None:
             records[point.key] = _table_fields(record)
             skipped.append(point.key)
             notify(point, "skipped")
         else:
+            if bad:
+                damaged.append(point.key)
             todo.append(point)
             queued.add(point.key)
 
@@ -419,13 +449,17 @@ def run_sweep(
     failures: list[PointFailure] = []
 
     def finish(point: SweepPoint, record: dict) -> None:
-        io.write_json_atomic(point_path(directory, point.key), record)
+        sealed = seal_record(record, code)
+        io.write_json_atomic(point_path(directory, point.key), sealed)
         # Keep what the table needs, as written (JSON-clean), so a resumed table equals a fresh one.
-        records[point.key] = _table_fields(json.loads(io.to_json(record)))
+        records[point.key] = _table_fields(sealed)
         computed.append(point.key)
         notify(point, "done")
 
     def fail(point: SweepPoint, exc: BaseException) -> None:
+        stop = interruption(exc)
+        if stop is not None:  # Ctrl-C (here or in a worker) stops the sweep; it is no point's failure
+            raise stop
         failures.append(_failure(point, exc))
         notify(point, "failed")
 
@@ -465,7 +499,13 @@ def run_sweep(
         computed=tuple(computed),
         skipped=tuple(skipped),
         elapsed_seconds=time.perf_counter() - started,
+        damaged=tuple(damaged),
     )
+
+
+def completed_points(points: Sequence[SweepPoint], directory) -> int:
+    """How many of the points have a result file in ``directory`` (for the message of a stopped sweep)."""
+    return sum(point_path(Path(directory), point.key).exists() for point in points)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -504,7 +544,7 @@ def sweep_table(points: Sequence[SweepPoint], records: Mapping[str, dict]) -> pd
         record = records.get(point.key)
         if record is None:
             continue
-        for summary in record["analyses"]:
+        for summary in record["analyses"] + record.get("monitoring", []):
             row = _analysis_row(summary)
             group_columns.extend(c for c in row if c.startswith(("n_", "true_rate_")) and c not in group_columns)
             rows.append({"point": point.index, **{p: _cell(v) for p, v in point.parameters},
@@ -527,25 +567,31 @@ def sweep_table(points: Sequence[SweepPoint], records: Mapping[str, dict]) -> pd
 
 
 def write_sweep_outputs(directory, result: SweepResult, manifest: Mapping[str, Any]) -> list[Path]:
-    """``sweep.parquet`` and ``sweep.csv`` (the table) and ``sweep.json`` (manifest, failures), atomically."""
+    """``sweep.parquet`` and ``sweep.csv`` (the table) and ``sweep.json`` (the manifest: counts,
+    failures, versions, and the SHA-256 of the other two files), written as one unit
+    (:func:`sim.io.write_unit`): the folder never holds a table of one sweep beside the manifest of
+    another."""
     directory = Path(directory)
     frame = result.table()
-    io.write_parquet_atomic(directory / "sweep.parquet", frame)
-    io.write_csv_atomic(directory / "sweep.csv", frame)
-    io.write_json_atomic(directory / "sweep.json", {
-        **manifest,
-        "points": len(result.points),
-        "finished": len(result.points) - len(result.failures),
-        "computed": len(result.computed),
-        "skipped": len(result.skipped),
-        "failures": [{"point": f.index, "parameters": dict(f.parameters), "error": f.error}
-                     for f in result.failures],
-        "run_time_seconds": round(result.elapsed_seconds, 3),
-        "code_version": code_version(),
-        "finished_at": io.utc_now(),
-        "command": io.command_line(),
-        "versions": io.versions(),
-    })
+    with folders.folder_lock(directory):
+        io.write_unit(directory, {
+            "sweep.parquet": lambda path: frame.to_parquet(path, index=False, engine="pyarrow"),
+            "sweep.csv": lambda path: frame.to_csv(path, index=False),
+        }, manifest="sweep.json", data={
+            **manifest,
+            "points": len(result.points),
+            "finished": len(result.points) - len(result.failures),
+            "computed": len(result.computed),
+            "skipped": len(result.skipped),
+            "damaged_recomputed": len(result.damaged),
+            "failures": [{"point": f.index, "parameters": dict(f.parameters), "error": f.error}
+                         for f in result.failures],
+            "run_time_seconds": round(result.elapsed_seconds, 3),
+            "code_version": code_version(),
+            "finished_at": io.utc_now(),
+            "command": io.command_line(),
+            "versions": io.versions(),
+        })
     return [directory / "sweep.parquet", directory / "sweep.csv", directory / "sweep.json"]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 # Endpoints a scenario can analyse. Binary endpoints are counted (Fisher tests, intervals);
 # numeric ones are compared by rank (Wilcoxon).
@@ -32,6 +33,25 @@ NonNegativeFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 OpenUnit = Annotated[float, Field(gt=0.0, lt=1.0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+
+
+def _whole_number(value: Any) -> Any:
+    """Counts are written as whole numbers: ``true``, ``"1000"`` and ``30.0`` are refused, each with
+    its own reason (YAML ``30`` is already an int; a float here is a typo or a computed value)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, not true/false")
+    if isinstance(value, str):
+        raise ValueError("expected a whole number, not text in quotes")
+    if isinstance(value, float):
+        hint = f"; write {int(value)}, without a decimal point" if value.is_integer() else ""
+        raise ValueError(f"expected a whole number{hint}")
+    if isinstance(value, numbers.Integral):
+        return int(value)  # numpy integers from code
+    return value  # anything else: the strict int check below says what it is
+
+
+# A count (trials, seed, patients, doses): an int, strictly. Bounds are added where it is used.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), Strict()]
 
 
 class StrictModel(BaseModel):

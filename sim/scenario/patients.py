@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from .fields import (
     MAX_COURSES,
@@ -17,6 +17,7 @@ from .fields import (
     PositiveFloat,
     Probability,
     StrictModel,
+    WholeNumber,
 )
 
 # --------------------------------------------------------------------------- washout
@@ -233,10 +234,10 @@ class Doses(StrictModel):
     A cardiac event during course ``event_course`` stops dosing from a random dose of that
     course on: the patient misses the rest, including any later course."""
 
-    per_course: int = Field(default=14, ge=1, le=1000)
-    courses: int = Field(default=2, ge=1, le=MAX_COURSES)
+    per_course: WholeNumber = Field(default=14, ge=1, le=1000)
+    courses: WholeNumber = Field(default=2, ge=1, le=MAX_COURSES)
     p_dose: Union[Probability, list[Probability]]
-    event_course: int = Field(default=1, ge=1, le=MAX_COURSES)
+    event_course: WholeNumber = Field(default=1, ge=1, le=MAX_COURSES)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Doses":
@@ -256,18 +257,11 @@ class Doses(StrictModel):
 
 
 class Group(StrictModel):
-    n: int = Field(ge=1, le=1_000_000, strict=False)
+    n: WholeNumber = Field(ge=1, le=1_000_000)
     washout_months: Optional[WashoutDistribution] = None
     cardiac_event: RiskModel
     response: Optional[RiskModel] = None
     doses: Optional[Doses] = None
-
-    @field_validator("n", mode="before")
-    @classmethod
-    def _whole_number(cls, value: Any) -> Any:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError("n must be a whole number of patients")
-        return value
 
     def risk(self, endpoint: str):
         """The risk model of a risk endpoint (cardiac_event, response), or None."""

@@ -16,6 +16,7 @@ from .fields import (
     FieldError,
     Identifier,
     StrictModel,
+    WholeNumber,
     listing,
 )
 from .monitoring import MonitoringRule
@@ -32,8 +33,8 @@ from .patients import (
 
 class Scenario(StrictModel):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
-    trials: int = Field(ge=1, le=10**12)
-    seed: int = Field(ge=0, le=MAX_SEED)
+    trials: WholeNumber = Field(ge=1, le=10**12)
+    seed: WholeNumber = Field(ge=0, le=MAX_SEED)
     groups: dict[Identifier, Group] = Field(min_length=1, max_length=64)
     eligibility: Eligibility = Eligibility()
     analyses: list[Analysis] = Field(min_length=1)
