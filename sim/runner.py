@@ -282,6 +282,19 @@ def _mark_array(model: PatientModel, requests: list[tuple[str, str, int]]) -> tu
 # --------------------------------------------------------------------------- running chunks
 
 
+def needs_compiling(plan: RunPlan) -> bool:
+    """Whether running this plan will compile kernels first (tens of seconds, once per install)."""
+    from .kernels import trialtests
+    from .kernels._jit import is_compiled
+
+    kernels = [kt.simulate_block, kt._simulate_block_into]
+    for test in plan.tests:
+        name = {"wilcoxon_between": "wilcoxon_between_counts" if test.integer_max >= 0 and test.exact_sf.size == 0
+                else "wilcoxon_between", "logistic_lrt": "logistic_lrt_trials"}.get(test.kind, test.kind)
+        kernels.append(getattr(trialtests, name))
+    return not all(is_compiled(kernel) for kernel in kernels)
+
+
 def simulate_chunk(plan: RunPlan, trial_start: int, n_trials: int):
     """The trial kernel on trials [trial_start, trial_start + n_trials): see :func:`sim.kernels.trials.simulate_block`."""
     model = plan.model
@@ -428,6 +441,7 @@ def run_scenario(
     stream: int = 0,
     chunk_trials: Optional[int] = None,
     on_chunk: Optional[Callable[[int], None]] = None,
+    on_compile: Optional[Callable[[], None]] = None,
 ) -> RunResult:
     """Simulate ``scenario.trials`` virtual trials and summarise every analysis.
 
@@ -441,6 +455,9 @@ def run_scenario(
         Second Philox key word; 0 everywhere simtrial runs a scenario (see the module docstring).
     chunk_trials : int, optional
         Trials per chunk; results do not depend on it.
+    on_chunk, on_compile : callable, optional
+        Progress: called with each finished chunk's trials, and once before a run that must first
+        compile its kernels.
 
     Examples
     --------
@@ -452,6 +469,8 @@ def run_scenario(
 
     started = time.perf_counter()
     plan = make_plan(scenario, stream=stream, chunk_trials=chunk_trials)
+    if on_compile is not None and needs_compiling(plan):
+        on_compile()
     tallies = execute(plan, executor=executor, on_chunk=on_chunk)
     summaries, monitoring, enrolment = summarise(scenario, plan, tallies)
     return RunResult(

@@ -45,7 +45,9 @@ def report(scenario: Path, out_dir: Path, trials: Optional[int], seed: Optional[
     err = stderr_console()
     with trial_progress(err, spec.trials, f"simulating {spec.name}", bar=True) as advance:
         path = write_report(spec, out=out_dir, scenario_file=str(scenario), size=list(size_ids) or None,
-                            target_power=power, dropout=loss, on_chunk=advance)
+                            target_power=power, dropout=loss, on_chunk=advance, on_compile=lambda: err.print(
+                                "compiling kernels (first run only, about 15 s; later runs load them from the "
+                                "cache)"))
     stdout_console().print(f"wrote {path}", soft_wrap=True)
 
 

@@ -100,3 +100,17 @@ def jit_no_refcounts(fn: F) -> F:
 def jit_parallel(fn: F) -> F:
     """Kernel parallel over trials with ``numba.prange``."""
     return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, parallel=True), fn)
+
+
+def is_compiled(dispatcher) -> bool:
+    """Whether a kernel runs without compiling: compiled in this process, or found in the cache folder.
+
+    (A cache index for the kernel exists; it is keyed by the sources' hash, so it is not stale.)
+    """
+    if dispatcher.signatures:
+        return True
+    if not CACHING:
+        return False
+    cache = getattr(dispatcher, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return bool(index) and os.path.exists(index)

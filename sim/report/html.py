@@ -446,6 +446,7 @@ def write_report(
     dropout: Optional[float] = None,
     executor=None,
     on_chunk: Optional[Callable[[int], None]] = None,
+    on_compile: Optional[Callable[[], None]] = None,
     on_size: Optional[Callable[[int], None]] = None,
 ) -> Path:
     """Run ``scenario``, size its analyses and write ``out/<name>/report.html`` atomically.
@@ -483,7 +484,7 @@ def write_report(
     from ..runner import run_scenario
 
     chosen_for_sizing(scenario, size)  # a bad --size is refused before the run
-    result = run_scenario(scenario, executor=executor, on_chunk=on_chunk)
+    result = run_scenario(scenario, executor=executor, on_chunk=on_chunk, on_compile=on_compile)
     sizings = size_for_report(scenario, size, target_power=target_power, dropout=dropout, on_size=on_size)
     text = None
     if scenario_file is not None:
