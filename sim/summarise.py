@@ -85,7 +85,10 @@ def exact_compare_power(scenario: Scenario, analysis) -> Optional[float]:
     for component in components:
         for size1, pmf1 in component.parts[0]:
             for size2, pmf2 in component.parts[1]:
-                total += _exact_rejection(analysis, size1, pmf1, size2, pmf2)
+                part = _exact_rejection(analysis, size1, pmf1, size2, pmf2)
+                if part is None:
+                    return None
+                total += part
     return clamp_probability(total)
 
 
@@ -106,16 +109,34 @@ def exact_interval_width(scenario: Scenario, analysis, target_width: Optional[fl
     return mean_width, (clamp_probability(within) if target_width is not None else None)
 
 
-def _exact_rejection(analysis, n1: int, pmf1: np.ndarray, n2: int, pmf2: np.ndarray) -> float:
-    """sum over (x1, x2) of pmf1[x1] pmf2[x2] [reject], over the outcomes that carry probability."""
+# Enumerations are done in blocks of at most this many outcomes (memory stays bounded whatever n), and
+# not at all above EXACT_WORK_LIMIT steps of the hypergeometric recurrence (about a minute): designs of
+# several hundred thousand patients per group are then reported by Monte Carlo alone (exact_power null).
+EXACT_BLOCK = 1 << 18
+EXACT_WORK_LIMIT = 4e10
+
+
+def _exact_rejection(analysis, n1: int, pmf1: np.ndarray, n2: int, pmf2: np.ndarray) -> Optional[float]:
+    """sum over (x1, x2) of pmf1[x1] pmf2[x2] [reject], over the outcomes that carry probability
+    (None above the work limit)."""
     lo1, hi1 = support(pmf1)
     lo2, hi2 = support(pmf2)
     if hi1 <= lo1 or hi2 <= lo2:
         return 0.0
-    x1, x2 = np.meshgrid(np.arange(lo1, hi1), np.arange(lo2, hi2), indexing="ij")
-    p = p_values_at(analysis.test, x1.ravel(), n1, x2.ravel(), n2, alternative=analysis.alternative)
-    reject = rejects(p, analysis.alpha).reshape(x1.shape)
-    return float(pmf1[lo1:hi1] @ reject @ pmf2[lo2:hi2])
+    # Each p-value walks about 32 standard deviations of the conditional hypergeometric (at most ~n/2).
+    spread = 32.0 * math.sqrt(max(n1 * n2 / (n1 + n2), 1.0)) / 2.0
+    if (hi1 - lo1) * (hi2 - lo2) * spread > EXACT_WORK_LIMIT:
+        return None
+    rows_per_block = max(1, EXACT_BLOCK // (hi2 - lo2))
+    x2 = np.arange(lo2, hi2)
+    total = 0.0
+    for start in range(lo1, hi1, rows_per_block):
+        stop = min(hi1, start + rows_per_block)
+        rows, columns = np.meshgrid(np.arange(start, stop), x2, indexing="ij")
+        p = p_values_at(analysis.test, rows.ravel(), n1, columns.ravel(), n2, alternative=analysis.alternative)
+        reject = rejects(p, analysis.alpha).reshape(rows.shape)
+        total += float(pmf1[start:stop] @ reject @ pmf2[lo2:hi2])
+    return total
 
 
 # --------------------------------------------------------------------------- intervals

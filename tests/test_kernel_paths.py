@@ -198,3 +198,28 @@ def test_doses_with_and_without_tables_agree():
     tabled = trials.simulate_patients(*args, model.group_int, model.group_real, model.empirical, model.dose_table)
     plain = trials.simulate_patients(*args, walked, model.group_real, model.empirical, model.dose_table)
     np.testing.assert_array_equal(tabled[3], plain[3])
+
+
+def test_far_tables_of_huge_designs_are_decided_at_once():
+    """Tables whose density is below 1e-40 of the mode's: the bound returned is tiny (or 1 on the far side of
+    a one-sided test), in agreement with scipy's hypergeometric tails."""
+    from sim.kernels.fisher import (
+        ALTERNATIVE_GREATER,
+        ALTERNATIVE_LESS,
+        ALTERNATIVE_TWO_SIDED,
+        fisher_p_value,
+    )
+
+    n1 = n2 = 100_000
+    x1, x2 = 40_000, 8_500  # 40% against 8.5%
+    dist = stats.hypergeom(n1 + n2, n1, x1 + x2)
+    assert dist.sf(x1 - 1) < 1e-300
+    assert 0 <= fisher_p_value(x1, n1, x2, n2, ALTERNATIVE_TWO_SIDED) < 1e-28
+    assert 0 <= fisher_p_value(x1, n1, x2, n2, ALTERNATIVE_GREATER) < 1e-28
+    assert fisher_p_value(x1, n1, x2, n2, ALTERNATIVE_LESS) == 1.0
+    assert fisher_p_value(x2, n1, x1, n2, ALTERNATIVE_LESS) < 1e-28
+    # Just inside the limit the walk still gives scipy's tail.
+    x1 = 24_900
+    x2 = 50_000 - x1
+    near = stats.hypergeom(n1 + n2, n1, x1 + x2)
+    assert fisher_p_value(x1, n1, x2, n2, ALTERNATIVE_LESS) == pytest.approx(near.cdf(x1), rel=1e-9)

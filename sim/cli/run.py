@@ -58,10 +58,12 @@ def run(scenario: Path, trials: Optional[str], seed: Optional[str], changes: tup
     err = stderr_console()
     patients = spec.trials * sum(group.n for group in spec.groups.values())
     with open_output(out_dir / spec.name, spec, scenario, force=force, wait=wait) as folder:
+        notice = report.LongRunNotice(err, spec.trials)
         with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
                                    bar=patients > 20_000_000) as advance:
-            result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=advance, on_compile=lambda: err.print(
-                "compiling kernels (first run only, about 15 s; later runs load them from the cache)"))
+            result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=lambda n: (advance(n), notice(n)),
+                                  on_compile=lambda: err.print("compiling kernels (first run only, about 15 s; "
+                                                               "later runs load them from the cache)"))
         summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
         folder.claim()
         written = io.write_run_outputs(folder.path, summary)

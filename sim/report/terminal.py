@@ -362,6 +362,37 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+class LongRunNotice:
+    """One line when a run will take more than a minute: its estimated time, from the rate measured over
+    at least ``measure`` seconds after the first chunk (which may include compiling the kernels)."""
+
+    def __init__(self, console: Console, total: int, *, unit: str = "trials", measure: float = 1.0,
+                 threshold: float = 60.0) -> None:
+        self.console = console
+        self.total = total
+        self.unit = unit
+        self.measure = measure
+        self.threshold = threshold
+        self.done = 0
+        self.start: Optional[tuple[float, int]] = None
+        self.told = False
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = (now, self.done)
+            return
+        elapsed = now - self.start[0]
+        if self.told or elapsed < self.measure:
+            return
+        self.told = True
+        rate = (self.done - self.start[1]) / elapsed
+        left = (self.total - self.done) / rate if rate > 0 else math.inf
+        if left > self.threshold:
+            self.console.print(f"estimated time: about {_duration(left)} more ({rate:,.0f} {self.unit}/s)")
+
+
 class LogProgress:
     """Progress for batch logs (SLURM, CI, a file): a labelled line at most every ``every`` seconds.
 
