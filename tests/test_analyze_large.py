@@ -64,7 +64,10 @@ def test_large_support_path_agrees_with_the_kernel(n1, n2):
         for x1, x2 in tables:
             p = fisher._p_value_large(x1, n1, x2, n2, code)
             q = kernel[x1, x2]
-            assert p == pytest.approx(q, rel=1e-10, abs=1e-300), (x1, x2, alternative)
+            if q < 1e-28:  # the kernel bounds far-tail tables (sim.kernels.fisher: LOG_FAR) instead of walking
+                assert p < 1e-28, (x1, x2, alternative)
+            else:
+                assert p == pytest.approx(q, rel=1e-10, abs=1e-300), (x1, x2, alternative)
             for alpha in (0.001, 0.01, 0.05, 0.1):
                 assert rejects(p, alpha) == rejects(q, alpha)
 
