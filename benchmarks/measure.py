@@ -143,6 +143,9 @@ def measure_designs(designs: list[Design], cases: BenchmarkCases, threads: list[
         for design in designs:
             record = timings[design.name]
             if repeat < cases.kernel.repeats:
+                # The floor is timed on either side of the kernel: on a shared machine a burst of
+                # other work can spoil one timing, and the floor is cheap.
+                record.floor.append(timed(lambda: rng_floor(design))[0])
                 for k in threads:
                     numba.set_num_threads(k)
                     seconds, (record.kernel_answers, record.tallies) = timed(lambda: kernel_answers(design))
