@@ -196,7 +196,7 @@ def logistic_lrt_p(washout: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _power(rejections: int, trials: int, **extra: Any) -> dict[str, Any]:
-    return {"trials": trials, "rejections": int(rejections), "power": rejections / trials, **extra}
+    return {"trials": trials, "rejections": int(rejections), "power": int(rejections) / trials, **extra}
 
 
 def _interval_answer(analysis, counts: np.ndarray, n: int, true_rate: float, low: np.ndarray,

@@ -1,8 +1,8 @@
 """The benchmark cases (``cases.yaml``) as a validated, frozen model, and the designs they build.
 
-Only this module reads the cases file. ``--quick`` merges the file's ``quick:`` section over the
-rest (mappings key by key, lists replaced whole) before validation, so both modes are checked
-by the same model.
+Only this module reads the cases file. ``--quick`` gives each design its ``quick_trials`` and
+merges the file's ``quick:`` section over the rest (mappings key by key, lists replaced whole)
+before validation, so both modes are checked by the same model.
 """
 
 from __future__ import annotations

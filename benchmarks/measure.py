@@ -23,6 +23,7 @@ from lines import Line, against_answers, agreement, references, thread_text, tim
 from rng_floor import run_floor
 from sim.analysis import fisher_exact_power
 from sim.analysis.summary import compare_from_histogram, estimate_from_histogram
+from sim.errors import ScenarioError
 from sim.model import marginal_rate
 from sim.runner import execute, make_plan, run_chunk, run_scenario, summarise
 from sim.scenario import load_scenario
@@ -312,9 +313,10 @@ def answer_lines(designs: list[Design], timings: dict[str, DesignTimings], cases
     for name in settings.designs:
         design = by_name[name]
         record = timings[name]
-        analysis = design.scenario.analyses[0]
         if len(design.scenario.analyses) != 1:
-            raise ValueError(f"time_to_answer design {name!r} must have exactly one analysis")
+            raise ScenarioError(f"time_to_answer.designs: {name!r} has {len(design.scenario.analyses)} analyses; "
+                                f"a time to an answer needs a design with exactly one")
+        analysis = design.scenario.analyses[0]
         exact: Optional[float] = None
         exact_seconds: Optional[float] = None
         if design.fisher is not None:

@@ -304,6 +304,16 @@ def test_loop_and_vectorised_give_the_same_answers_on_the_same_draws(tki_vs_bev)
             assert vectorised[analysis_id][quantity] == pytest.approx(value, abs=1e-12), (analysis_id, quantity)
 
 
+def test_docstring_examples_run(monkeypatch):
+    import doctest
+
+    import trial_data
+
+    monkeypatch.chdir(REPO)  # the examples read scenarios/ relative to the repository root
+    for module in (baselines, trial_data):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
 def test_clopper_pearson_matches_simtrials_table():
     from sim.analysis import binomial_interval_table
 
@@ -375,7 +385,8 @@ def test_r_lines_skip_with_a_reason_without_rscript(monkeypatch):
         r_baselines.unavailable.cache_clear()
 
 
-@pytest.mark.skipif(r_baselines.unavailable("statmod") is not None, reason="R with statmod is not installed")
+@pytest.mark.skipif(r_baselines.unavailable("statmod") is not None,
+                    reason=str(r_baselines.unavailable("statmod")))
 def test_r_lines_agree_with_exact_power():
     exact = fisher_exact_power(15, 0.40, 8, 0.085)
     for method, trials in (("statmod", 4000), ("lookup", 100000)):
