@@ -1,8 +1,8 @@
 """The benchmark cases (``cases.yaml``) as a validated, frozen model, and the designs they build.
 
-Only this module reads the cases file. ``--quick`` merges the file's ``quick:`` section over the
-rest (mappings key by key, lists replaced whole) before validation, so both modes are checked
-by the same model.
+Only this module reads the cases file. ``--quick`` gives each design its ``quick_trials`` and
+merges the file's ``quick:`` section over the rest (mappings key by key, lists replaced whole)
+before validation, so both modes are checked by the same model.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sim.errors import ScenarioError
 from sim.model import marginal_rate
 from sim.runner import RunPlan, make_plan
 from sim.scenario import (
-    CompareAnalysis,
     Scenario,
     format_validation_error,
     load_scenario,
@@ -26,7 +25,8 @@ from sim.scenario import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = Path(__file__).resolve().parent / "cases.yaml"
+BENCH_DIR = Path(__file__).resolve().parent
+CASES_FILE = BENCH_DIR / "cases.yaml"
 
 Count = Annotated[int, Field(ge=1)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -41,14 +41,26 @@ class GroupSpec(_Strict):
     p: Probability
 
 
+class DesignTargets(_Strict):
+    """Targets of a design's all-threads lines; a target left out is reported without a verdict."""
+
+    vs_scipy_loop: Optional[float] = Field(default=None, gt=0)
+    vs_vectorised: Optional[float] = Field(default=None, gt=0)
+    rng_floor_share: Optional[float] = Field(default=None, gt=0, le=1)
+    thread_speedup: Optional[float] = Field(default=None, gt=0)
+
+
 class DesignSpec(_Strict):
     name: str = Field(min_length=1)
     trials: Count
+    quick_trials: Count = 1000
     groups: Optional[dict[str, GroupSpec]] = None
     scenario: Optional[str] = None
-    # A scenario's count-based analyses only (Fisher between groups, intervals), i.e. the work the
-    # baselines do; false times every analysis, per-trial tests included.
+    # A scenario's count-based analyses only (Fisher between groups, intervals).
     counts_only: bool = False
+    # Only these analyses of the scenario (ids).
+    analyses: Optional[list[str]] = Field(default=None, min_length=1)
+    targets: DesignTargets = DesignTargets()
 
     @model_validator(mode="after")
     def _one_source(self) -> "DesignSpec":
@@ -57,6 +69,10 @@ class DesignSpec(_Strict):
                              f"or 'scenario' (a scenario file)")
         if self.groups is not None and len(self.groups) != 2:
             raise ValueError(f"design {self.name!r}: 'groups' needs exactly two groups, got {len(self.groups)}")
+        if self.scenario is None and (self.counts_only or self.analyses):
+            raise ValueError(f"design {self.name!r}: 'counts_only' and 'analyses' select a scenario's analyses")
+        if self.counts_only and self.analyses:
+            raise ValueError(f"design {self.name!r}: give at most one of 'counts_only' and 'analyses'")
         return self
 
 
@@ -67,6 +83,21 @@ class KernelSettings(_Strict):
 class BaselineSettings(_Strict):
     scipy_loop_trials: Count
     repeats: Count
+
+
+class RSettings(_Strict):
+    statmod_trials: Count
+    repeats: Count
+
+
+class EndToEndSettings(_Strict):
+    scenario: str
+    repeats: Count
+
+
+class TimeToAnswerSettings(_Strict):
+    standard_error: float = Field(gt=0, lt=0.5)
+    designs: list[str] = Field(min_length=1)
 
 
 class ExactSettings(_Strict):
@@ -98,11 +129,7 @@ class ScalingSettings(_Strict):
 
 
 class Targets(_Strict):
-    kernel_vs_scipy_loop: float = Field(gt=0)
-    kernel_vs_cached_loop: float = Field(gt=0)
     exact_vs_scipy: float = Field(gt=0)
-    thread_speedup: float = Field(gt=0)
-    rng_floor_share: float = Field(gt=0, le=1)
     memory_growth: float = Field(gt=0)
 
 
@@ -113,7 +140,10 @@ class BenchmarkCases(_Strict):
     alpha: float = Field(gt=0, lt=1)
     kernel: KernelSettings
     baselines: BaselineSettings
+    r: RSettings
     exact: ExactSettings
+    time_to_answer: TimeToAnswerSettings
+    end_to_end: EndToEndSettings
     scaling: ScalingSettings
     targets: Targets
 
@@ -122,6 +152,9 @@ class BenchmarkCases(_Strict):
         names = [design.name for design in self.designs]
         if len(set(names)) != len(names):
             raise ValueError(f"design names must be distinct, got {names}")
+        unknown = [name for name in self.time_to_answer.designs if name not in names]
+        if unknown:
+            raise ValueError(f"time_to_answer.designs names no design: {unknown} (designs: {names})")
         return self
 
 
@@ -142,22 +175,39 @@ def load_cases(path: Path = CASES_FILE, *, quick: bool = False) -> BenchmarkCase
     overrides = data.pop("quick", None) or {}
     if quick:
         data = _merge(data, overrides)
+        for design in data.get("designs") or []:
+            if isinstance(design, dict):
+                design["trials"] = design.get("quick_trials", DesignSpec.model_fields["quick_trials"].default)
     try:
         return BenchmarkCases.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, str(path))) from None
 
 
+@dataclass(frozen=True)
+class FisherPair:
+    """A design's only analysis when it is one Fisher comparison of two groups' counts."""
+
+    sizes: tuple[int, int]
+    rates: tuple[float, float]
+    alternative: str
+    alpha: float
+
+
 @dataclass(frozen=True, eq=False)
 class Design:
-    """A design ready to time: the scenario, its run plan and the comparison the baselines make."""
+    """A design ready to time: the scenario, its run plan, its exact marginal rates and targets.
+
+    ``rates`` maps (group, endpoint) to p-bar for every count an analysis tallies, computed
+    once here (by quadrature) so that neither the kernel line nor the baselines time it.
+    """
 
     name: str
     scenario: Scenario
     plan: RunPlan
-    compare: CompareAnalysis
-    sizes: tuple[int, int]
-    rates: tuple[float, float]
+    rates: dict[tuple[str, str], float]
+    targets: DesignTargets
+    fisher: Optional[FisherPair]
 
     @property
     def trials(self) -> int:
@@ -166,6 +216,10 @@ class Design:
     @property
     def patients_per_trial(self) -> int:
         return sum(group.n for group in self.scenario.groups.values())
+
+    @property
+    def per_trial_tests(self) -> int:
+        return sum(analysis.per_trial_test for analysis in self.scenario.analyses)
 
 
 def constant_rate_scenario(name: str, groups: dict[str, tuple[int, float]], *, trials: int, seed: int,
@@ -181,14 +235,41 @@ def constant_rate_scenario(name: str, groups: dict[str, tuple[int, float]], *, t
     }, source=f"benchmark design {name!r}")
 
 
+def count_rates(scenario: Scenario) -> dict[tuple[str, str], float]:
+    """p-bar of every (group, binary endpoint) that a count-based analysis of the scenario uses."""
+    rates: dict[tuple[str, str], float] = {}
+    for analysis in scenario.analyses:
+        if analysis.per_trial_test:
+            continue
+        for group in analysis.group_names:
+            if (group, analysis.endpoint) not in rates:
+                rates[(group, analysis.endpoint)] = float(
+                    marginal_rate(scenario.groups[group], analysis.endpoint, scenario.eligibility))
+    return rates
+
+
+def select_analyses(path: Path, spec: DesignSpec) -> Scenario:
+    """The design's scenario file with its trial count and the analyses it keeps."""
+    scenario = load_scenario(path, overrides={"trials": spec.trials})
+    if not (spec.counts_only or spec.analyses):
+        return scenario
+    ids = [analysis.analysis_id for analysis in scenario.analyses]
+    if spec.analyses:
+        unknown = [name for name in spec.analyses if name not in ids]
+        if unknown:
+            raise ScenarioError(f"design {spec.name!r}: analyses {unknown} are not in {spec.scenario} "
+                                f"(its analyses: {ids})")
+        keep = [analysis.analysis_id in spec.analyses for analysis in scenario.analyses]
+    else:
+        keep = [not analysis.per_trial_test for analysis in scenario.analyses]
+    kept = [data for data, chosen in zip(scenario.to_dict()["analyses"], keep) if chosen]
+    return load_scenario(path, overrides={"trials": spec.trials, "analyses": kept})
+
+
 def build_design(spec: DesignSpec, cases: BenchmarkCases) -> Design:
-    """The scenario of a design, with the design's trial count."""
+    """The scenario of a design, with the design's trial count and analyses."""
     if spec.scenario is not None:
-        scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials})
-        if spec.counts_only:
-            kept = [data for data, analysis in zip(scenario.to_dict()["analyses"], scenario.analyses)
-                    if not analysis.per_trial_test]
-            scenario = load_scenario(REPO_ROOT / spec.scenario, overrides={"trials": spec.trials, "analyses": kept})
+        scenario = select_analyses(REPO_ROOT / spec.scenario, spec)
     else:
         # Scenario names are file-name safe: "15 vs 8" becomes "15_vs_8".
         name = "_".join(spec.name.split()) or "design"
@@ -196,19 +277,13 @@ def build_design(spec: DesignSpec, cases: BenchmarkCases) -> Design:
             name, {group: (g.n, g.p) for group, g in spec.groups.items()}, trials=spec.trials,
             seed=cases.seed, alternative=cases.alternative, alpha=cases.alpha,
         )
-    compares = [analysis for analysis in scenario.analyses if analysis.kind == "compare"]
-    if not compares:
-        raise ScenarioError(f"design {spec.name!r}: the baselines need a 'compare' analysis")
-    compare = compares[0]
-    if compare.test != "fisher":
-        raise ScenarioError(f"design {spec.name!r}: the baselines time Fisher's test, got {compare.test!r}")
-    groups = [scenario.groups[name] for name in compare.group_names]
-    rates = tuple(marginal_rate(group, compare.endpoint, scenario.eligibility) for group in groups)
-    return Design(
-        name=spec.name,
-        scenario=scenario,
-        plan=make_plan(scenario),
-        compare=compare,
-        sizes=(groups[0].n, groups[1].n),
-        rates=(float(rates[0]), float(rates[1])),
-    )
+    rates = count_rates(scenario)
+    fisher = None
+    only = scenario.analyses[0]
+    if len(scenario.analyses) == 1 and only.kind == "compare" and not only.per_trial_test:
+        groups = only.group_names
+        fisher = FisherPair(sizes=tuple(scenario.groups[g].n for g in groups),
+                            rates=tuple(rates[(g, only.endpoint)] for g in groups),
+                            alternative=only.alternative, alpha=only.alpha)
+    return Design(name=spec.name, scenario=scenario, plan=make_plan(scenario), rates=rates, targets=spec.targets,
+                  fisher=fisher)
