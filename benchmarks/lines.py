@@ -103,7 +103,7 @@ class Reference:
 
 
 def references(summaries) -> dict[str, dict[str, Reference]]:
-    """Per analysis and quantity, the value to check answers against, from ``sim.runner.summarise``.
+    """Per analysis and quantity, the value to check answers against, from ``sim.summarise.summarise``.
 
     Exact values where simtrial has them (Fisher power, interval properties, the washout split);
     for the other per-trial tests the kernel's own Monte Carlo estimate, with its trial count.

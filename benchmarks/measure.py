@@ -13,20 +13,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-import numba
 import numpy as np
 
 import baselines
 import r_baselines
 from cases import REPO_ROOT, BenchmarkCases, Design, count_rates
 from lines import Line, against_answers, agreement, references, thread_text, timed
-from rng_floor import run_floor
+from rng_floor import run_floor, run_floor_plan
+from sim import runner
 from sim.analysis import fisher_exact_power
-from sim.analysis.summary import compare_from_histogram, estimate_from_histogram
 from sim.errors import ScenarioError
 from sim.model import marginal_rate
-from sim.runner import execute, make_plan, run_chunk, run_scenario, summarise
+from sim.runner import execute, make_plan, run_chunk, run_scenario
 from sim.scenario import load_scenario
+from sim.summarise import summarise
 
 SCIPY_LOOP = "scipy loop"
 VECTORISED = "vectorised numpy"
@@ -35,31 +35,20 @@ RNG_FLOOR = "RNG floor"
 
 
 def answers_from_tallies(design: Design, tallies) -> baselines.Answers:
-    """Every analysis' answer from the run's tallies, as ``simtrial run`` summarises them.
-
-    The same quantities as the baselines' answers (power; interval coverage, mean width and the
-    shares beside the target width and reference rate), from the per-outcome p-value and interval
-    tables and the histograms; the marginal rates come precomputed with the design.
-    """
+    """Every analysis' answer from the run's tallies, as ``simtrial run`` summarises them
+    (:func:`sim.summarise.summarise`: the per-outcome p-value and interval tables over the histograms)."""
     answers: baselines.Answers = {}
-    specs = {spec.analysis_id: spec for spec in design.plan.tallies}
-    for analysis in design.scenario.analyses:
-        key = analysis.analysis_id
-        if analysis.per_trial_test:
-            trials, rejections = (int(v) for v in tallies[key][:2])
-            answers[key] = {"trials": trials, "rejections": rejections, "power": rejections / trials}
+    summaries, _monitoring, _enrolment = summarise(design.scenario, design.plan, tallies)
+    for summary in summaries:
+        if summary.kind == "compare":
+            answers[summary.id] = {"trials": summary.trials, "rejections": summary.rejections,
+                                   "power": summary.power}
             continue
-        spec = specs[key]
-        rates = tuple(design.rates[(group, analysis.endpoint)] for group in analysis.group_names)
-        if analysis.kind == "compare":
-            summary = compare_from_histogram(analysis, spec.sizes, rates, tallies[key])
-            answers[key] = {"trials": summary.trials, "rejections": summary.rejections, "power": summary.power}
-        else:
-            summary = estimate_from_histogram(analysis, spec.sizes[0], rates[0], tallies[key])
-            answers[key] = {"trials": summary.trials, "coverage": summary.coverage, "mean_width": summary.mean_width}
-            for quantity in ("p_width_le_target", "p_lower_above_reference", "p_upper_below_reference"):
-                if getattr(summary, quantity) is not None:
-                    answers[key][quantity] = getattr(summary, quantity)
+        answers[summary.id] = {"trials": summary.trials, "coverage": summary.coverage,
+                               "mean_width": summary.mean_width}
+        for quantity in ("p_width_le_target", "p_lower_above_reference", "p_upper_below_reference"):
+            if getattr(summary, quantity) is not None:
+                answers[summary.id][quantity] = getattr(summary, quantity)
     return answers
 
 
@@ -70,14 +59,13 @@ def kernel_answers(design: Design) -> tuple[baselines.Answers, Any]:
 
 
 def rng_floor(design: Design) -> None:
-    """The floor over the same chunks as the runner, so both pay the same parallel launches."""
-    for start, count in design.plan.chunks():
-        run_floor(design.plan, start, count)
+    """The floor over the same chunks and threads as the runner, so both pay the same dispatch."""
+    run_floor_plan(design.plan)
 
 
 def thread_counts() -> list[int]:
     """1, 2 (the issue's speed-up) and all of numba's threads, as far as they exist."""
-    available = numba.config.NUMBA_NUM_THREADS
+    available = runner.available_threads()
     return sorted({1, min(2, available), available})
 
 
@@ -148,10 +136,10 @@ def measure_designs(designs: list[Design], cases: BenchmarkCases, threads: list[
                 # other work can spoil one timing, and the floor is cheap.
                 record.floor.append(timed(lambda: rng_floor(design))[0])
                 for k in threads:
-                    numba.set_num_threads(k)
+                    runner.set_threads(k)
                     seconds, (record.kernel_answers, record.tallies) = timed(lambda: kernel_answers(design))
                     record.kernel[k].append(seconds)
-                numba.set_num_threads(all_threads)
+                runner.set_threads(all_threads)
                 record.floor.append(timed(lambda: rng_floor(design))[0])
             seed = cases.seed + repeat
             if repeat < cases.baselines.repeats:
@@ -167,7 +155,7 @@ def measure_designs(designs: list[Design], cases: BenchmarkCases, threads: list[
                     record.r[method].append(r_baselines.fisher_power_in_r(
                         method, sizes=design.fisher.sizes, rates=design.fisher.rates, alpha=design.fisher.alpha,
                         alternative=design.fisher.alternative, trials=trials, seed=seed))
-    numba.set_num_threads(all_threads)
+    runner.set_threads(all_threads)
     return timings
 
 
@@ -193,7 +181,7 @@ def kernel_and_baseline_lines(designs: list[Design], timings: dict[str, DesignTi
     loop_trials = cases.baselines.scipy_loop_trials
     for design in designs:
         record = timings[design.name]
-        refs = references(summarise(design.scenario, design.plan, record.tallies))
+        refs = references(summarise(design.scenario, design.plan, record.tallies)[0])
         work = _analysis_count(design)
         patients = design.patients_per_trial
         loop_rate = record.rate("loop", loop_trials)
@@ -385,5 +373,5 @@ def end_to_end_lines(cases: BenchmarkCases, progress: Callable[[str], None]) -> 
         trials_per_second=scenario.trials / seconds, baseline_trials_per_second=scenario.trials / baseline_seconds,
         details={"scenario": settings.scenario, "trials": scenario.trials, "analyses": len(scenario.analyses),
                  "execute_seconds": execute_seconds, "summarise_seconds": summarise_seconds,
-                 "threads": numba.get_num_threads()},
+                 "threads": runner.threads()},
     )]

@@ -1,7 +1,7 @@
-"""The random-number floor: what the cohort kernel's random numbers alone cost.
+"""The random-number floor: what the trial kernel's random numbers alone cost.
 
 :func:`philox_floor` walks the same trials, groups and patients as
-``sim.kernels.cohort.simulate_counts`` and draws the same Philox4x64-10 block per patient (counter
+``sim.kernels.trials.simulate_block`` and draws the same Philox4x64-10 block per patient (counter
 (trial, group << 32 | patient, 0, 0), key (seed, stream)), with the same ``sim.kernels.rng``
 function, but does nothing else with it: no washout, no risk, no outcome. Its patients per second
 bound the kernel's from above, so the kernel's share of it says how much of the kernel's time is
@@ -15,19 +15,19 @@ rather than understate the floor (the benchmark exits with one line).
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from sim.errors import ScenarioError
-from sim.kernels import cohort
 from sim.kernels import distributions as kd
-from sim.kernels._jit import jit_parallel
+from sim.kernels import trials as kt
+from sim.kernels._jit import jit
 from sim.kernels.rng import philox4x64
+from sim.runner import execute
 
 _LANE_SHIFT = np.uint64(32)
 _TOP_BIT = np.uint64(63)
 
 
-@jit_parallel
+@jit
 def philox_floor(key0, key1, trial_start, n_trials, group_sizes):
     """One Philox block per patient, as the kernel draws them: int32[n_trials, G].
 
@@ -37,7 +37,7 @@ def philox_floor(key0, key1, trial_start, n_trials, group_sizes):
     """
     n_groups = group_sizes.shape[0]
     out = np.zeros((n_trials, n_groups), dtype=np.int32)
-    for t in prange(n_trials):
+    for t in range(n_trials):
         trial = np.uint64(trial_start + t)
         for g in range(n_groups):
             hits = np.uint64(0)
@@ -50,8 +50,8 @@ def philox_floor(key0, key1, trial_start, n_trials, group_sizes):
 
 
 def blocks_per_patient(group_int: np.ndarray) -> int:
-    """Philox blocks the cohort kernel draws per patient for this model (1), or ScenarioError."""
-    washouts = group_int[:, cohort.GI_WASHOUT]
+    """Philox blocks the trial kernel draws per patient for this model (1), or ScenarioError."""
+    washouts = group_int[:, kt.GI_WASHOUT]
     if np.any(washouts == kd.WASHOUT_GAMMA):
         raise ScenarioError("the RNG floor counts one Philox block per patient; gamma washouts draw a "
                          "variable number (rejection sampling), so a design with one has no fixed floor")
@@ -61,6 +61,18 @@ def blocks_per_patient(group_int: np.ndarray) -> int:
 def run_floor(plan, trial_start: int, n_trials: int) -> np.ndarray:
     """The floor for trials [trial_start, trial_start + n_trials) of a ``sim.runner.RunPlan``."""
     blocks_per_patient(plan.model.group_int)
-    sizes = np.ascontiguousarray(plan.model.group_int[:, cohort.GI_N])
+    sizes = np.ascontiguousarray(plan.model.group_int[:, kt.GI_N])
     return philox_floor(np.uint64(plan.seed), np.uint64(plan.stream), np.int64(trial_start),
                         np.int64(n_trials), sizes)
+
+
+def floor_chunk(plan, trial_start: int, n_trials: int) -> dict:
+    """The floor as a chunk function of ``sim.runner.execute``: the same chunks on the same threads as the
+    kernel; it returns no tallies."""
+    run_floor(plan, trial_start, n_trials)
+    return {}
+
+
+def run_floor_plan(plan) -> None:
+    """The floor over all of a plan's trials, chunked and threaded as the runner runs the kernel."""
+    execute(plan, chunk_function=floor_chunk)

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-import numba
 from rich.console import Console
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -53,7 +52,7 @@ from measure import (  # noqa: E402
     warm_up,
 )
 from scaling import exact_lines, memory_lines, scaling_lines  # noqa: E402
-from sim import __version__  # noqa: E402
+from sim import __version__, runner  # noqa: E402
 from sim.errors import SimtrialError  # noqa: E402
 from sim.io import to_json, utc_now, versions, write_json_atomic  # noqa: E402
 
@@ -71,7 +70,7 @@ def machine() -> dict[str, Any]:
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cpu_model": cpu_model or platform.processor() or None,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "threads": runner.available_threads(),
         "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "versions": versions(),
     }

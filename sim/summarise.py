@@ -142,7 +142,8 @@ def _exact_rejection(analysis, n1: int, pmf1: np.ndarray, n2: int, pmf2: np.ndar
 # --------------------------------------------------------------------------- intervals
 
 
-def _estimate(scenario: Scenario, analysis, spec: CountTally, histogram: SparseCounts) -> EstimateSummary:
+def estimate_summary(scenario: Scenario, analysis, spec: CountTally, histogram: SparseCounts) -> EstimateSummary:
+    """An interval's properties from its histogram of (enrolled, count), beside the exact ones."""
     ((n, x),) = spec.decode(histogram.keys)
     counts = histogram.counts.astype(float)
     trials = histogram.total
@@ -318,6 +319,6 @@ def summarise(scenario: Scenario, plan: RunPlan, tallies: Tallies) -> tuple[tupl
         elif analysis.kind == "compare":
             summaries.append(_compare(scenario, analysis, counts[analysis.analysis_id], tally))
         else:
-            summaries.append(_estimate(scenario, analysis, counts[analysis.analysis_id], tally))
+            summaries.append(estimate_summary(scenario, analysis, counts[analysis.analysis_id], tally))
     monitoring, enrolment = _monitoring(scenario, tallies)
     return tuple(summaries), monitoring, enrolment

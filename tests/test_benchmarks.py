@@ -36,11 +36,12 @@ from trial_data import TrialDraws  # noqa: E402
 
 from sim.analysis import fisher_exact_power  # noqa: E402
 from sim.analysis.logistic import logistic_lrt  # noqa: E402
-from sim.analysis.summary import estimate_from_histogram  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 from sim.model import marginal_rate  # noqa: E402
-from sim.runner import split_fisher_exact_power  # noqa: E402
+from sim.runner import make_plan  # noqa: E402
 from sim.scenario import load_scenario, validate_scenario  # noqa: E402
+from sim.summarise import estimate_summary, split_fisher_exact_power  # noqa: E402
+from sim.tally import SparseCounts  # noqa: E402
 
 REQUIRED_KEYS = {"name", "patients_per_second", "trials_per_second", "baseline", "baseline_trials_per_second",
                  "ratio"}
@@ -363,8 +364,10 @@ def test_vectorised_intervals_and_split_are_exact_within_se(tki_vs_bev):
     trials = 40000
     answers = baselines.vectorised_answers(tki_vs_bev, trials=trials, seed=11)
     analysis = next(a for a in tki_vs_bev.analyses if a.analysis_id == "cardiac_event_prior_tki_clopper_pearson")
-    rate = marginal_rate(tki_vs_bev.groups["prior_tki"], "cardiac_event", tki_vs_bev.eligibility)
-    exact = estimate_from_histogram(analysis, 30, rate, np.ones(31))
+    plan = make_plan(tki_vs_bev)
+    histogram = SparseCounts(np.arange(31, dtype=np.int64), np.ones(31, dtype=np.int64))  # any: exact values
+    spec = next(s for s in plan.counts if s.analysis_id == analysis.analysis_id)
+    exact = estimate_summary(tki_vs_bev, analysis, spec, histogram)
     got = answers[analysis.analysis_id]
     for quantity in ("coverage", "p_width_le_target", "p_lower_above_reference"):
         assert abs(_z(got[quantity], getattr(exact, f"exact_{quantity}"), trials)) < Z_MAX, quantity
