@@ -128,6 +128,47 @@ class ScalingSettings(_Strict):
         return self
 
 
+class MonitoringFeature(_Strict):
+    scenario: str
+    group: str
+    trials: Count
+    repeats: Count
+    target: float = Field(gt=0)
+
+
+class SizingFeature(_Strict):
+    scenario: str
+    analyses: list[str] = Field(min_length=1)
+    targeted: list[str] = []
+    range: tuple[Count, Count]
+    trials: Count
+    repeats: Count
+    target: float = Field(gt=0)
+
+
+class LargeNFeature(_Strict):
+    small_n: Count
+    small_trials: Count
+    large_n: Count
+    large_trials: Count
+    repeats: Count
+    speed_target: float = Field(gt=0)
+
+
+class ColdStartFeature(_Strict):
+    scenario: str
+    trials: Count
+    repeats: Count
+    goal_seconds: float = Field(gt=0)
+
+
+class FeatureSettings(_Strict):
+    monitoring: MonitoringFeature
+    sizing: SizingFeature
+    large_n: LargeNFeature
+    cold_start: ColdStartFeature
+
+
 class Targets(_Strict):
     exact_vs_scipy: float = Field(gt=0)
     memory_growth: float = Field(gt=0)
@@ -145,6 +186,7 @@ class BenchmarkCases(_Strict):
     time_to_answer: TimeToAnswerSettings
     end_to_end: EndToEndSettings
     scaling: ScalingSettings
+    features: FeatureSettings
     targets: Targets
 
     @model_validator(mode="after")

@@ -25,6 +25,8 @@ SECTIONS = {
     "threads": "7a. Speed-up with threads",
     "scaling": "7b. Run time against trials and against patients per trial (ratio: rate over the first line's)",
     "memory": "7c. Peak memory against trials, a fresh process per count (ratio: over the reference count)",
+    "features": "8. Design features against the plain run they extend (monitoring, one-pass sizing, large n, "
+                "cold start)",
 }
 
 
@@ -130,7 +132,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                   f"{'  (--quick: figures mean nothing)' if report['quick'] else ''}")
     load = machine.get("load_average_at_start")
     console.print(f"{report['command']} · {machine['nproc']} cores ({machine['cpu_model']}) · "
-                  f"numba threads {machine['numba_threads']} · load average at start "
+                  f"threads {machine['threads']} · load average at start "
                   f"{load[0]:.2f} · {report['elapsed_seconds']:.0f} s" if load else report["command"])
 
 

@@ -40,6 +40,7 @@ if str(BENCH_DIR) not in sys.path:  # sibling modules, also when imported rather
 
 import render  # noqa: E402
 from cases import BenchmarkCases, build_design, load_cases  # noqa: E402
+from features import feature_lines  # noqa: E402
 from measure import (  # noqa: E402
     answer_lines,
     end_to_end_lines,
@@ -52,13 +53,14 @@ from measure import (  # noqa: E402
     warm_up,
 )
 from scaling import exact_lines, memory_lines, scaling_lines  # noqa: E402
+
 from sim import __version__, runner  # noqa: E402
 from sim.errors import SimtrialError  # noqa: E402
 from sim.io import to_json, utc_now, versions, write_json_atomic  # noqa: E402
 
 
 def machine() -> dict[str, Any]:
-    """What produced the figures: cores, CPU model, numba threads, load, versions."""
+    """What produced the figures: cores, CPU model, threads, load, versions."""
     cpu_model = None
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -93,6 +95,7 @@ def run_benchmarks(cases: BenchmarkCases, *, quick: bool, progress: Callable[[st
     lines += thread_lines(designs, timings, threads)
     lines += scaling_lines(cases, threads, progress)
     lines += memory_lines(cases, progress)
+    lines += feature_lines(cases, progress)
     info["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     targeted = [line for line in lines if line.verdict is not None]
     return {

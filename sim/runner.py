@@ -135,9 +135,31 @@ class TrialTest:
                                            self.alternative)
         return trialtests.logistic_lrt_trials(values, n_real, self.pool_mask, self.column)
 
+    def prefix_tallies(self, values: np.ndarray, sizes: np.ndarray) -> Optional[list[np.ndarray]]:
+        """The tally at each size j of a sizing curve, groups cut to their first sizes[j, g] patients
+        (one walk per trial: see the prefix kernels of :mod:`sim.kernels.trialtests`); None for tests
+        without such a kernel (the logistic LRT, exact Wilcoxon), which are run size by size."""
+        from .kernels import trialtests
+
+        if self.kind == "wilcoxon_between" and self.integer_max >= 0 and self.exact_sf.size == 0:
+            p, status = trialtests.wilcoxon_between_counts_prefix(values, sizes, self.groups[0], self.groups[-1],
+                                                                  self.column, self.alternative, self.integer_max)
+        elif self.kind == "wilcoxon_by":
+            p, status = trialtests.wilcoxon_by_prefix(values, sizes, self.pool_mask, self.column, self.by_column,
+                                                      self.alternative)
+        elif self.kind == "split_fisher":
+            p, status = trialtests.split_fisher_prefix(values, sizes, self.pool_mask, self.column, self.split_at,
+                                                       self.alternative)
+        else:
+            return None
+        return [self._counted(p[:, j], status[:, j]) for j in range(sizes.shape[0])]
+
     def tally(self, values: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """int64 [trials, rejections, undefined, separated, not converged]."""
         p, status = self.p_values(values, n_real)
+        return self._counted(p, status)
+
+    def _counted(self, p: np.ndarray, status: np.ndarray) -> np.ndarray:
         return np.array([
             len(p),
             int(np.count_nonzero(rejects(p, self.alpha))),

@@ -27,6 +27,8 @@ from .analysis.summary import (
 )
 from .analysis.tables import p_value_table, p_values_at
 from .exact import (
+    NEGLIGIBLE,
+    binomial_pmf,
     expected_enrolment,
     outcome_components,
     rate_mixture,
@@ -209,7 +211,6 @@ def split_fisher_exact_power(scenario: Scenario, analysis) -> Optional[float]:
     if len(analysis.group_names) != 1 or has_priors(scenario, analysis) or \
             analysis.group_names[0] in scenario.monitored_groups():
         return None
-    from scipy import stats
 
     group = scenario.groups[analysis.group_names[0]]
     eligibility, split = scenario.eligibility, analysis.split_washout_at
@@ -219,14 +220,14 @@ def split_fisher_exact_power(scenario: Scenario, analysis) -> Optional[float]:
     short_rate = marginal_rate(group, analysis.endpoint, eligibility, high=split)
     long_rate = marginal_rate(group, analysis.endpoint, eligibility, low=split)
     n = group.n
-    weights = stats.binom.pmf(np.arange(n + 1), n, share)
+    weights = binomial_pmf(n, share)
     total = 0.0
     for m in range(1, n):
-        if weights[m] <= 0.0:
+        if weights[m] <= NEGLIGIBLE:  # sizes of the short subgroup that carry no probability (mass < n 1e-20)
             continue
         reject = rejects(p_value_table("fisher", m, n - m, alternative=analysis.alternative), analysis.alpha)
-        short = stats.binom.pmf(np.arange(m + 1), m, short_rate)
-        long = stats.binom.pmf(np.arange(n - m + 1), n - m, long_rate)
+        short = binomial_pmf(m, short_rate)
+        long = binomial_pmf(n - m, long_rate)
         total += weights[m] * float(short @ reject @ long)
     return total
 

@@ -21,8 +21,11 @@ from typing import Union
 
 import numpy as np
 
-# Above this many possible keys a histogram is built by sorting the keys instead of counting into bins.
+# A histogram is counted into bins when the possible keys are few (at most DENSE_KEYS, and not many more
+# than the trials counted); otherwise it is built by sorting the keys, so neither memory nor time
+# grows with (n1 + 1)(n2 + 1).
 DENSE_KEYS = 1 << 22
+DENSE_KEYS_PER_TRIAL = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +37,7 @@ class SparseCounts:
 
     @classmethod
     def from_keys(cls, keys: np.ndarray, key_space: int) -> "SparseCounts":
-        if key_space <= DENSE_KEYS:
+        if key_space <= min(DENSE_KEYS, max(1 << 16, DENSE_KEYS_PER_TRIAL * len(keys))):
             dense = np.bincount(keys, minlength=key_space)
             present = np.flatnonzero(dense)
             return cls(present.astype(np.int64), dense[present].astype(np.int64))

@@ -47,6 +47,14 @@ class PrefixTallies:
     def __call__(self, plan: RunPlan, trial_start: int, n_trials: int) -> Tallies:
         n_real, _counts, _fired, mark_counts, values = simulate_chunk(plan, trial_start, n_trials)
         tallies: Tallies = {}
+        if self.specs and not self.columns[0]:  # a per-trial test: every size in one walk, where it can
+            matrix = np.repeat(n_real[:1].astype(np.int64), len(self.sizes), axis=0)
+            for j, sizes in enumerate(self.sizes):
+                for group, size in sizes.items():
+                    matrix[j, group] = size
+            walked = self.specs[0].prefix_tallies(values, matrix)
+            if walked is not None:
+                return dict(zip(self.labels, walked))
         for label, sizes, spec, columns in zip(self.labels, self.sizes, self.specs, self.columns):
             cut = n_real.copy()
             for group, size in sizes.items():

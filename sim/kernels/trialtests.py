@@ -13,7 +13,7 @@ import numpy as np
 from ._jit import jit
 from .fisher import fisher_p_value
 from .logistic import STATUS_DEGENERATE, STATUS_OK, chi2_1_sf, logistic_lrt_scratch
-from .ranktests import mann_whitney_p_from_u, rank_sum_u_counts, rank_sum_u_sorted
+from .ranktests import mann_whitney_p_from_u, rank_sum_u_counts, rank_sum_u_sorted, sort_with_flags
 from .trials import VALUE_WASHOUT
 
 
@@ -149,4 +149,160 @@ def logistic_lrt_trials(values, n_real, pool_mask, column):
         statistic, code, _slope = logistic_lrt_scratch(covariate[:k], outcome[:k], standardised[:k])
         p_values[t] = chi2_1_sf(statistic)
         status[t] = code
+    return p_values, status
+
+
+# --------------------------------------------------------------------------- all sizes of a sizing curve
+#
+# A simulated sizing curve evaluates each test on prefixes of one cohort: at size index j, group g has
+# its first sizes[j, g] patients (sizes non-decreasing in j). These kernels walk each trial once across
+# the sizes instead of starting over at each, with the same arithmetic as the kernels above, so the
+# p-values are those of a separate run per size, bit for bit. They return p-values float64[T, J] and
+# statuses int8[T, J].
+
+
+@jit
+def wilcoxon_between_counts_prefix(values, sizes, group_a, group_b, column, alternative, integer_max):
+    """:func:`wilcoxon_between_counts` at every size: the count histograms grow patient by patient."""
+    n_trials = values.shape[0]
+    n_sizes = sizes.shape[0]
+    width = integer_max + 1
+    p_values = np.empty((n_trials, n_sizes))
+    status = np.zeros((n_trials, n_sizes), dtype=np.int8)
+    histogram = np.zeros(2 * width, dtype=np.int64)
+    no_table = np.empty(0)
+    for t in range(n_trials):
+        for v in range(2 * width):
+            histogram[v] = 0
+        added_a = 0
+        added_b = 0
+        for j in range(n_sizes):
+            na = sizes[j, group_a]
+            nb = sizes[j, group_b]
+            while added_a < na:
+                histogram[int(values[t, group_a, added_a, column])] += 1
+                added_a += 1
+            while added_b < nb:
+                histogram[width + int(values[t, group_b, added_b, column])] += 1
+                added_b += 1
+            if na == 0 or nb == 0:
+                p_values[t, j] = 1.0
+                status[t, j] = STATUS_DEGENERATE
+                continue
+            below = 0
+            rank_sum_x = 0.0
+            tie_term = 0.0
+            for v in range(width):
+                in_x = histogram[v]
+                tied = in_x + histogram[width + v]
+                if tied == 0:
+                    continue
+                mid_rank = below + 0.5 * (tied + 1)
+                rank_sum_x += in_x * mid_rank
+                if tied > 1:
+                    tie_term += tied * tied * tied - tied
+                below += tied
+            u1 = rank_sum_x - na * (na + 1) / 2.0
+            p_values[t, j] = mann_whitney_p_from_u(u1, tie_term, na, nb, alternative, no_table)
+    return p_values, status
+
+
+@jit
+def wilcoxon_by_prefix(values, sizes, pool_mask, column, by_column, alternative):
+    """:func:`wilcoxon_by` at every size: each trial's pooled values are sorted once, at the largest size,
+    and each size walks that order keeping its own patients (mid-ranks among them, as a sort of them
+    alone would give)."""
+    n_trials, n_groups, n_max, _ = values.shape
+    n_sizes = sizes.shape[0]
+    size = n_groups * n_max
+    p_values = np.empty((n_trials, n_sizes))
+    status = np.zeros((n_trials, n_sizes), dtype=np.int8)
+    pooled = np.empty(size)
+    order = np.empty(size, dtype=np.int64)  # group * n_max + patient, sorted with the values
+    scratch = np.empty(size)
+    scratch_order = np.empty(size, dtype=np.int64)
+    kept_values = np.empty(size)
+    kept_flags = np.empty(size, dtype=np.int8)
+    no_table = np.empty(0)
+    last = n_sizes - 1
+    for t in range(n_trials):
+        k = 0
+        for g in range(n_groups):
+            if (pool_mask >> g) & 1:
+                for i in range(sizes[last, g]):
+                    pooled[k] = values[t, g, i, column]
+                    order[k] = g * n_max + i
+                    k += 1
+        sort_with_flags(pooled[:k], order[:k], scratch[:k], scratch_order[:k])
+        for j in range(n_sizes):
+            kept = 0
+            kx = 0
+            for position in range(k):
+                g = order[position] // n_max
+                i = order[position] - g * n_max
+                if i < sizes[j, g]:
+                    kept_values[kept] = pooled[position]
+                    with_outcome = values[t, g, i, by_column] != 0.0
+                    kept_flags[kept] = with_outcome
+                    kx += with_outcome
+                    kept += 1
+            ky = kept - kx
+            if kx == 0 or ky == 0:
+                p_values[t, j] = 1.0
+                status[t, j] = STATUS_DEGENERATE
+                continue
+            rank_sum_x = 0.0
+            tie_term = 0.0
+            a = 0
+            while a < kept:
+                b = a
+                while b + 1 < kept and kept_values[b + 1] == kept_values[a]:
+                    b += 1
+                mid_rank = 0.5 * (a + b) + 1.0
+                tied = b - a + 1
+                if tied > 1:
+                    tie_term += tied * tied * tied - tied
+                for c in range(a, b + 1):
+                    if kept_flags[c]:
+                        rank_sum_x += mid_rank
+                a = b + 1
+            u1 = rank_sum_x - kx * (kx + 1) / 2.0
+            p_values[t, j] = mann_whitney_p_from_u(u1, tie_term, kx, ky, alternative, no_table)
+    return p_values, status
+
+
+@jit
+def split_fisher_prefix(values, sizes, pool_mask, column, split_at, alternative):
+    """:func:`split_fisher` at every size: the four counts grow patient by patient."""
+    n_trials, n_groups = values.shape[0], values.shape[1]
+    n_sizes = sizes.shape[0]
+    p_values = np.empty((n_trials, n_sizes))
+    status = np.zeros((n_trials, n_sizes), dtype=np.int8)
+    added = np.zeros(n_groups, dtype=np.int64)
+    for t in range(n_trials):
+        for g in range(n_groups):
+            added[g] = 0
+        short = 0
+        n_long = 0
+        short_events = 0
+        long_events = 0
+        for j in range(n_sizes):
+            for g in range(n_groups):
+                if not (pool_mask >> g) & 1:
+                    continue
+                while added[g] < sizes[j, g]:
+                    i = added[g]
+                    outcome = values[t, g, i, column] != 0.0
+                    if values[t, g, i, VALUE_WASHOUT] < split_at:
+                        short += 1
+                        short_events += outcome
+                    else:
+                        n_long += 1
+                        long_events += outcome
+                    added[g] += 1
+            if short == 0 or n_long == 0:
+                p_values[t, j] = 1.0
+                status[t, j] = STATUS_DEGENERATE
+            else:
+                p_values[t, j] = fisher_p_value(short_events, short, long_events, n_long, alternative)
     return p_values, status

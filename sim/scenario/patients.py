@@ -23,6 +23,27 @@ from .fields import (
 # --------------------------------------------------------------------------- washout
 
 
+class BoundDistribution:
+    """A continuous washout distribution's scipy functions with its parameters bound: ``cdf``, ``pdf``,
+    ``ppf``, ``sf``, ``expect``. Not scipy's frozen distribution, whose construction builds a docstring
+    (half a millisecond; a sizing curve validates and builds hundreds of scenarios)."""
+
+    def __init__(self, name: str, *shapes: float, **where: float) -> None:
+        self.name = name
+        self.shapes = shapes
+        self.where = where
+
+    def __getattr__(self, method: str):
+        if method not in ("cdf", "pdf", "ppf", "sf", "expect", "mean", "median"):
+            raise AttributeError(method)
+        from scipy import stats
+
+        function = getattr(getattr(stats, self.name), method)
+        if method == "expect":
+            return lambda func, **options: function(func, args=self.shapes, **self.where, **options)
+        return lambda *values: function(*values, *self.shapes, **self.where)
+
+
 class _Washout(StrictModel):
     max: Optional[PositiveFloat] = Field(
         default=None, description="Truncate the distribution at this washout (months)."
@@ -49,9 +70,7 @@ class UniformWashout(_Washout):
         return self
 
     def scipy_distribution(self):
-        from scipy import stats
-
-        return stats.uniform(loc=self.low, scale=self.high - self.low)
+        return BoundDistribution("uniform", loc=self.low, scale=self.high - self.low)
 
 
 class LognormalWashout(_Washout):
@@ -60,9 +79,7 @@ class LognormalWashout(_Washout):
     sigma: PositiveFloat
 
     def scipy_distribution(self):
-        from scipy import stats
-
-        return stats.lognorm(s=self.sigma, scale=self.median)
+        return BoundDistribution("lognorm", self.sigma, scale=self.median)
 
 
 class GammaWashout(_Washout):
@@ -71,9 +88,7 @@ class GammaWashout(_Washout):
     shape: PositiveFloat
 
     def scipy_distribution(self):
-        from scipy import stats
-
-        return stats.gamma(a=self.shape, scale=self.mean / self.shape)
+        return BoundDistribution("gamma", self.shape, scale=self.mean / self.shape)
 
 
 class EmpiricalWashout(_Washout):
