@@ -348,9 +348,10 @@ def main(argv: list[str]) -> int:
     report = json.loads(Path(argv[0]).read_text())
     print(markdown_throughput(report), end="\n\n")
     print(markdown_answer(report), end="\n\n")
-    print(markdown_table(report, {"run", "exact", "floor", "threads", "scaling", "memory"}))
+    print(markdown_table(report, {"run", "exact", "floor", "threads", "scaling", "memory"}), end="\n\n")
+    print(markdown_table(report, {"features"}))
     targets = [case for case in report["cases"] if case["target"] is not None
-               and case["section"] in ("kernel", "floor", "threads")]
+               and case["section"] in ("kernel", "floor", "threads", "memory", "features")]
     print()
     print(markdown_table({"cases": targets}))
     return 0

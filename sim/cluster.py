@@ -9,8 +9,10 @@ Facts that shape the set-up:
 - Dask's nanny does not set ``NUMBA_NUM_THREADS`` (it sets ``OMP_NUM_THREADS`` and friends
   only), so workers we start get ``NUMBA_NUM_THREADS=1`` and there is one single-threaded worker
   process per core; otherwise every worker would run numba on every core.
-- With numba's ``workqueue`` threading layer, two threads of one process calling a parallel
-  kernel abort the process: workers must have one thread each. We refuse workers with more.
+- Each point runs the serial kernels on a thread pool of ``NUMBA_NUM_THREADS`` threads
+  (:mod:`sim.runner`), so a worker with several Dask threads runs several points at once, each
+  with its own pool: results are the same, but threads then outnumber cores. We note such
+  workers rather than refuse them (the kernels hold no shared state and release the GIL).
 - The scheduler unpickles tasks, so ``sim`` must be importable where the scheduler runs.
 - The scheduler hands each single-threaded worker one task at a time (``worker-saturation``
   1.0), so a worker that dies takes only the point it was running with it; Dask re-runs that
@@ -85,7 +87,7 @@ def _dask():
 
 
 def _check_workers(client, notes: list[str]) -> int:
-    """Refuse multi-threaded workers; note workers whose numba would use every core."""
+    """Note workers that would run more threads than they have cores; return the number of workers."""
     try:
         workers = client.scheduler_info(n_workers=-1)["workers"]  # all of them, not the first five
     except TypeError:  # distributed before 2025 lists every worker and takes no n_workers
@@ -93,9 +95,9 @@ def _check_workers(client, notes: list[str]) -> int:
     threaded = {address: info["nthreads"] for address, info in workers.items() if info["nthreads"] != 1}
     if threaded:
         address, nthreads = next(iter(threaded.items()))
-        raise UsageError(
-            f"worker {address} runs {nthreads} threads; start workers with --nthreads 1 (one process per "
-            f"core, NUMBA_NUM_THREADS=1): two threads calling a parallel numba kernel can abort the worker")
+        notes.append(f"{len(threaded)} worker(s) run several Dask threads (e.g. {address}: {nthreads}); each "
+                     f"point also runs on NUMBA_NUM_THREADS threads, so results are the same but threads "
+                     f"outnumber cores: start workers with --nthreads 1 (one process per core)")
     numba_threads = client.run(_numba_threads)
     wide = sorted(address for address, count in numba_threads.items() if count != 1)
     if wide:
@@ -203,7 +205,7 @@ def open_backend(
     Parameters
     ----------
     scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://HOST:PORT``). Its workers must have one thread.
+        Address of a running Dask scheduler (``tcp://HOST:PORT``). Workers with one thread each (``--nthreads 1``) suit it best.
     cluster : {"local", "slurm"}, optional
         Start a Dask ``LocalCluster`` here, or SLURM jobs through dask-jobqueue (needs
         ``cluster_config``, see :data:`SLURM_KEYS`).

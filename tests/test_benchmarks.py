@@ -127,7 +127,8 @@ def test_every_line_is_present(quick_run):
     threads = report["threads"]
     names = {case["name"] for case in report["cases"]}
     sections = {case["section"] for case in report["cases"]}
-    assert sections == {"kernel", "baselines", "answer", "run", "exact", "floor", "threads", "scaling", "memory"}
+    assert sections == {"kernel", "baselines", "answer", "run", "exact", "floor", "threads", "scaling", "memory",
+                        "features"}
     fisher_designs = {case["design"] for case in report["cases"] if case["name"].startswith("exact power")}
     r_methods = [m for m in r_baselines.METHODS if r_baselines.unavailable(m) is None]
     for design in settings.designs:
@@ -154,6 +155,13 @@ def test_every_line_is_present(quick_run):
     assert sorted((case["metric"], case["trials"]) for case in memory) == sorted(
         (metric, trials) for metric in ("peak_rss_bytes", "run_traced_peak_bytes")
         for trials in settings.scaling.memory_trials)
+    features = settings.features
+    assert any(name.startswith("monitored kernel · ") for name in names)
+    low, high = features.sizing.range
+    assert {f"one-pass sizing · {analysis} · {low}:{high}" for analysis in features.sizing.analyses} <= names
+    assert {f"large n · {features.large_n.large_n:,} vs {features.large_n.large_n:,} patients/s",
+            f"large n · {features.large_n.large_n:,} vs {features.large_n.large_n:,} peak allocations"} <= names
+    assert any(name.startswith("cold start · simtrial run ") for name in names)
 
 
 def test_equal_work_every_baseline_answers_every_analysis(quick_run):
@@ -415,7 +423,7 @@ def test_quick_cases_are_the_full_designs_with_fewer_trials():
     assert [d.name for d in quick.designs] == [d.name for d in full.designs]
     assert all(q.trials == f.quick_trials and q.trials < f.trials for q, f in zip(quick.designs, full.designs))
     assert max(full.scaling.trials) == 10**7 and min(full.scaling.trials) == 10**4
-    assert max(full.scaling.memory_trials) == 10**7 and full.scaling.memory_reference_trials == 10**5
+    assert max(full.scaling.memory_trials) == 10**7 and full.scaling.memory_reference_trials == 10**6
 
 
 def test_a_design_naming_an_unknown_analysis_is_refused(tmp_path):

@@ -97,11 +97,6 @@ def jit_no_refcounts(fn: F) -> F:
     return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, _nrt=False), fn)
 
 
-def jit_parallel(fn: F) -> F:
-    """Kernel parallel over trials with ``numba.prange``."""
-    return _with_cache_dir(numba.njit(cache=CACHING, fastmath=False, nogil=True, parallel=True), fn)
-
-
 def is_compiled(dispatcher) -> bool:
     """Whether a kernel runs without compiling: compiled in this process, or found in the cache folder.
 
