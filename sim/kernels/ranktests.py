@@ -97,6 +97,13 @@ def rank_sum_u_sorted(x, y, pooled, flags, scratch_values, scratch_flags):
         values[n1 + i] = y[i]
         is_x[n1 + i] = 0
     sort_with_flags(values, is_x, scratch_values[:n], scratch_flags[:n])
+    return u_from_sorted(values, is_x, n, n1)
+
+
+@jit
+def u_from_sorted(values, is_x, n, n1):
+    """(U1, tie_term) of the first ``n`` values, in ascending order; ``is_x[k]`` is 1 where values[k]
+    belongs to the first sample (``n1`` of them)."""
     rank_sum_x = 0.0
     tie_term = 0.0
     i = 0
@@ -138,7 +145,14 @@ def rank_sum_u_counts(x, y, max_value, histogram):
         histogram[int(x[i])] += 1
     for i in range(y.shape[0]):
         histogram[width + int(y[i])] += 1
-    n1 = x.shape[0]
+    return u_from_histogram(histogram, width, x.shape[0])
+
+
+@jit
+def u_from_histogram(histogram, width, n1):
+    """(U1, tie_term) from counts of integer values: the first sample's (``n1`` values) in
+    ``histogram[:width]``, the second's in ``histogram[width:2 * width]``. Mid-ranks of tied integers
+    follow from cumulative counts."""
     below = 0
     rank_sum_x = 0.0
     tie_term = 0.0

@@ -13,7 +13,8 @@ import numpy as np
 from ._jit import jit
 from .fisher import fisher_p_value
 from .logistic import STATUS_DEGENERATE, STATUS_OK, chi2_1_sf, logistic_lrt_scratch
-from .ranktests import mann_whitney_p_from_u, rank_sum_u_counts, rank_sum_u_sorted, sort_with_flags
+from .ranktests import (mann_whitney_p_from_u, rank_sum_u_counts, rank_sum_u_sorted, sort_with_flags, u_from_histogram,
+                        u_from_sorted)
 from .trials import VALUE_WASHOUT
 
 
@@ -189,20 +190,7 @@ def wilcoxon_between_counts_prefix(values, sizes, group_a, group_b, column, alte
                 p_values[t, j] = 1.0
                 status[t, j] = STATUS_DEGENERATE
                 continue
-            below = 0
-            rank_sum_x = 0.0
-            tie_term = 0.0
-            for v in range(width):
-                in_x = histogram[v]
-                tied = in_x + histogram[width + v]
-                if tied == 0:
-                    continue
-                mid_rank = below + 0.5 * (tied + 1)
-                rank_sum_x += in_x * mid_rank
-                if tied > 1:
-                    tie_term += tied * tied * tied - tied
-                below += tied
-            u1 = rank_sum_x - na * (na + 1) / 2.0
+            u1, tie_term = u_from_histogram(histogram, width, na)
             p_values[t, j] = mann_whitney_p_from_u(u1, tie_term, na, nb, alternative, no_table)
     return p_values, status
 
@@ -251,22 +239,7 @@ def wilcoxon_by_prefix(values, sizes, pool_mask, column, by_column, alternative)
                 p_values[t, j] = 1.0
                 status[t, j] = STATUS_DEGENERATE
                 continue
-            rank_sum_x = 0.0
-            tie_term = 0.0
-            a = 0
-            while a < kept:
-                b = a
-                while b + 1 < kept and kept_values[b + 1] == kept_values[a]:
-                    b += 1
-                mid_rank = 0.5 * (a + b) + 1.0
-                tied = b - a + 1
-                if tied > 1:
-                    tie_term += tied * tied * tied - tied
-                for c in range(a, b + 1):
-                    if kept_flags[c]:
-                        rank_sum_x += mid_rank
-                a = b + 1
-            u1 = rank_sum_x - kx * (kx + 1) / 2.0
+            u1, tie_term = u_from_sorted(kept_values, kept_flags, kept, kx)
             p_values[t, j] = mann_whitney_p_from_u(u1, tie_term, kx, ky, alternative, no_table)
     return p_values, status
 
