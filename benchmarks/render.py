@@ -338,12 +338,30 @@ def markdown_table(report: dict[str, Any], sections: Optional[set[str]] = None) 
     return _markdown(["line", "measured", "baseline", "baseline measured", "ratio", "target", ""], rows, {1, 3, 4, 5})
 
 
+def markdown_before_after(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Every line of ``after`` beside the same line of ``before`` (matched by name; "—" where a report
+    lacks it): the measured figure and its ratio to the line's baseline in each run."""
+    earlier = {case["name"]: case for case in before["cases"]}
+    rows = []
+    for case in after["cases"]:
+        old = earlier.get(case["name"])
+        measured = lambda c: format_value(c["value"], c["unit"], c) if c else "—"  # noqa: E731
+        rows.append([case["name"], measured(old), format_ratio(old["ratio"]) if old else "—",
+                     measured(case), format_ratio(case["ratio"])])
+    return _markdown(["line", "before", "before: ratio", "after", "after: ratio"], rows, {1, 2, 3, 4})
+
+
 def main(argv: list[str]) -> int:
-    """``python benchmarks/render.py REPORT.json``: the README's tables, as Markdown, from a report."""
+    """``python benchmarks/render.py REPORT.json [--before EARLIER.json]``: the README's tables, as
+    Markdown, from a report; with ``--before``, every line of the report beside an earlier run's."""
     import json
 
+    if len(argv) == 3 and argv[1] == "--before":
+        before, after = (json.loads(Path(path).read_text()) for path in (argv[2], argv[0]))
+        print(markdown_before_after(before, after))
+        return 0
     if len(argv) != 1:
-        print("usage: render.py REPORT.json", file=sys.stderr)
+        print("usage: render.py REPORT.json [--before EARLIER.json]", file=sys.stderr)
         return 2
     report = json.loads(Path(argv[0]).read_text())
     print(markdown_throughput(report), end="\n\n")

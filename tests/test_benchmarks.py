@@ -466,3 +466,15 @@ def test_floor_refuses_gamma_washouts():
     })
     with pytest.raises(ScenarioError, match="gamma"):
         run_floor(make_plan(scenario), 0, 10)
+
+
+def test_before_after_table_has_every_line_of_the_later_run(quick_run):
+    report, _out = quick_run
+    earlier = {"cases": [dict(case, value=case["value"] / 2) for case in report["cases"][1:]]}
+    rows = render.markdown_before_after(earlier, report).splitlines()[2:]
+    assert len(rows) == len(report["cases"])
+    first, second = (row.split(" | ") for row in rows[:2])
+    assert first[1:3] == ["—", "—"]  # the line the earlier run lacks
+    case = report["cases"][1]
+    assert second[1] == render.format_value(case["value"] / 2, case["unit"], case)
+    assert second[3] == render.format_value(case["value"], case["unit"], case)
