@@ -385,6 +385,21 @@ def test_run_outputs_are_one_unit(capsys, tmp_path, small):
     assert io.read_unit(folder, "summary.json") is None  # a csv that is not the manifest's
 
 
+def test_size_outputs_are_one_unit(capsys, tmp_path, small):
+    code, _, err = invoke(capsys, "size", small, "--analysis", "0", "--target-power", "0.8", "--range", "10:12",
+                          "--out", tmp_path)
+    assert code == 0, err
+    folder = tmp_path / "small"
+    manifests = sorted(folder.glob("size_*.json"))
+    assert len(manifests) == 1
+    stem = manifests[0].stem
+    manifest = io.read_unit(folder, manifests[0].name)
+    assert set(manifest["files"]) == {f"{stem}.csv", f"{stem}.png"}
+    assert manifest["files"][f"{stem}.png"]["sha256"] == io.file_digest(folder / f"{stem}.png")
+    (folder / f"{stem}.png").write_bytes(b"not the plot")
+    assert io.read_unit(folder, manifests[0].name) is None
+
+
 def test_out_pointing_at_a_file(capsys, tmp_path, small, grid):
     target = tmp_path / "a_file"
     target.write_text("keep me")

@@ -174,9 +174,9 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         with trial_progress(err, sizes, f"sizing {spec.name}", enabled=method != "exact", unit="sizes") as advance:
             result = sizing.size_study(spec, analysis_id, on_size=lambda n: advance(1), **request)
         folder.claim()
-        written = sizing.write_size_outputs(folder.path, result, scenario_file=str(scenario))
-        written.append(size_figure(result, folder.path / f"{result.file_stem}.png",
-                                   analysis=spec.analysis(result.analysis), zoom=size_range is None))
+        plot = {f"{result.file_stem}.png": lambda path: size_figure(
+            result, path, analysis=spec.analysis(result.analysis), zoom=size_range is None)}
+        written = sizing.write_size_outputs(folder.path, result, scenario_file=str(scenario), extra_files=plot)
     if as_json:
         click.echo(io.to_json(result.to_dict()), nl=False)
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -310,19 +310,22 @@ def curve_frame(result: SizingResult):
     return records_frame(rows)
 
 
-def write_size_outputs(directory, result: SizingResult, *, scenario_file: Optional[str] = None) -> list:
+def write_size_outputs(directory, result: SizingResult, *, scenario_file: Optional[str] = None,
+                       extra_files: Optional[Mapping[str, Callable[[Any], Any]]] = None) -> list:
     """``<stem>.csv`` (the curve) and ``<stem>.json`` (the result, the recommendation and what
-    reproduces it) in ``directory``, each written atomically, with ``<stem>`` =
-    :attr:`SizingResult.file_stem` (``size_<analysis>_<target>``). The plot is
-    :func:`sim.report.figures.size_figure`."""
+    reproduces it) in ``directory``, with ``<stem>`` = :attr:`SizingResult.file_stem`
+    (``size_<analysis>_<target>``), written as one unit (:func:`sim.io.write_unit`) with
+    ``<stem>.json`` as its manifest. ``extra_files`` (name: ``writer(path)``, e.g. the plot of
+    :func:`sim.report.figures.size_figure`) join the unit."""
     from pathlib import Path
 
     from .. import io
 
     directory = Path(directory)
     stem = result.file_stem
-    io.write_csv_atomic(directory / f"{stem}.csv", curve_frame(result))
-    io.write_json_atomic(directory / f"{stem}.json", {
+    curve = curve_frame(result)
+    files = {f"{stem}.csv": lambda path: curve.to_csv(path, index=False), **(extra_files or {})}
+    io.write_unit(directory, files, manifest=f"{stem}.json", data={
         **result.to_dict(),
         "recommended": result.recommended,
         "n_recommended": result.n_recommended,
@@ -340,4 +343,4 @@ def write_size_outputs(directory, result: SizingResult, *, scenario_file: Option
         "command": io.command_line(),
         "versions": io.versions(),
     })
-    return [directory / f"{stem}.csv", directory / f"{stem}.json"]
+    return [directory / f"{stem}.csv", directory / f"{stem}.json"] + [directory / name for name in extra_files or {}]
