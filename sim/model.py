@@ -73,9 +73,6 @@ def _eligible_empirical(washout: EmpiricalWashout, window: WashoutWindow) -> np.
     return values[(values >= window.lower) & (values <= window.upper)]
 
 
-_DOSE_ENDPOINTS = ("missed_week2", "doses_week1", "doses_week2", "doses_total")
-
-
 def _dose_modes(scenario: Scenario) -> dict[str, int]:
     """What each group must draw of its doses: all of them, only whether week 2 has none, or nothing."""
     modes = {name: kt.DOSES_NONE for name in scenario.groups}

@@ -91,11 +91,6 @@ def canonical_digest(description: object) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
-def stream_id(description: object) -> int:
-    """A 64-bit Philox key word from a canonical description."""
-    return int.from_bytes(canonical_digest(description)[:8], "little")
-
-
 # --------------------------------------------------------------------------- the plan
 
 
