@@ -19,6 +19,7 @@ from scipy import integrate
 from .kernels import trials as kt
 from .kernels import distributions as kd
 from .scenario import (
+    DOSE_COUNT_ENDPOINTS,
     Eligibility,
     EmpiricalWashout,
     FixedWashout,
@@ -85,7 +86,7 @@ def _dose_modes(scenario: Scenario) -> dict[str, int]:
     for rule in scenario.monitoring:
         uses.append(({rule.endpoint}, (rule.group,)))
     for endpoints, groups in uses:
-        if endpoints & {"doses_week1", "doses_week2", "doses_total"}:
+        if not endpoints.isdisjoint(DOSE_COUNT_ENDPOINTS):
             mode = kt.DOSES_ALL
         elif "missed_week2" in endpoints:
             mode = kt.DOSES_MISSED_WEEK2

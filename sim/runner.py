@@ -34,7 +34,7 @@ from .analysis.wilcoxon import mann_whitney_null_sf
 from .kernels import logistic as klogistic
 from .kernels import trials as kt
 from .model import PatientModel, build_patient_model
-from .scenario import Scenario
+from .scenario import DOSE_COUNT_ENDPOINTS, Scenario
 from .tally import CountTally, GroupOutcomeCode, MarkTally, SparseCounts, Tallies, add_tallies
 
 # About this many simulated patients per chunk: a few tens of milliseconds of work, so chunks balance
@@ -213,7 +213,7 @@ def default_chunk_trials(model: PatientModel, *, with_values: bool = False) -> i
 
 def _integer_max(scenario: Scenario, analysis) -> int:
     """Largest value of a whole-number endpoint (doses) over the analysis' groups, or -1 (real values)."""
-    if analysis.endpoint not in ("doses_week1", "doses_week2", "doses_total"):
+    if analysis.endpoint not in DOSE_COUNT_ENDPOINTS:
         return -1
     largest = 0
     for name in analysis.group_names:

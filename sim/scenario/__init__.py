@@ -12,6 +12,7 @@ and :mod:`.loading` (YAML, overrides and error messages).
 from .analyses import Analysis, CompareAnalysis, EstimateAnalysis
 from .fields import (
     BINARY_ENDPOINTS,
+    DOSE_COUNT_ENDPOINTS,
     ENDPOINTS,
     MAX_COURSES,
     MAX_EXACT_WILCOXON,
@@ -44,8 +45,8 @@ from .monitoring import MonitoringRule
 from .spec import Scenario
 
 __all__ = [
-    "Analysis", "BINARY_ENDPOINTS", "CompareAnalysis", "ConstantRisk", "Doses", "ENDPOINTS", "Eligibility",
-    "EmpiricalWashout", "EstimateAnalysis", "FixedWashout", "GammaWashout", "Group", "LogisticRisk",
+    "Analysis", "BINARY_ENDPOINTS", "CompareAnalysis", "ConstantRisk", "DOSE_COUNT_ENDPOINTS", "Doses", "ENDPOINTS",
+    "Eligibility", "EmpiricalWashout", "EstimateAnalysis", "FixedWashout", "GammaWashout", "Group", "LogisticRisk",
     "LognormalWashout", "MAX_COURSES", "MonitoringRule", "MAX_EXACT_WILCOXON", "MAX_SEED", "NUMERIC_ENDPOINTS", "RISK_ENDPOINTS",
     "Scenario", "UniformWashout", "WashoutDecayRisk", "format_validation_error", "load_scenario", "read_yaml",
     "set_dotted", "validate_scenario", "with_overrides",

@@ -10,7 +10,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 # Endpoints a scenario can analyse. Binary endpoints are counted (Fisher tests, intervals);
 # numeric ones are compared by rank (Wilcoxon).
 BINARY_ENDPOINTS = ("cardiac_event", "response", "missed_week2")
-NUMERIC_ENDPOINTS = ("washout_months", "doses_week1", "doses_week2", "doses_total")
+# Numeric endpoints that are whole numbers (dose counts): they need every dose drawn, and rank tests
+# on them count values into a histogram instead of sorting.
+DOSE_COUNT_ENDPOINTS = ("doses_week1", "doses_week2", "doses_total")
+NUMERIC_ENDPOINTS = ("washout_months",) + DOSE_COUNT_ENDPOINTS
 ENDPOINTS = BINARY_ENDPOINTS + NUMERIC_ENDPOINTS
 RISK_ENDPOINTS = ("cardiac_event", "response")
 BinaryEndpoint = Literal["cardiac_event", "response", "missed_week2"]

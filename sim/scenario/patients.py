@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from .fields import (
+    DOSE_COUNT_ENDPOINTS,
     MAX_COURSES,
     MIN_ELIGIBLE_FRACTION,
     RISK_ENDPOINTS,
@@ -288,7 +289,7 @@ class Group(StrictModel):
             return "response"
         if endpoint == "washout_months" and self.washout_months is None:
             return "washout_months"
-        if endpoint in ("missed_week2", "doses_week1", "doses_week2", "doses_total"):
+        if endpoint == "missed_week2" or endpoint in DOSE_COUNT_ENDPOINTS:
             if self.doses is None:
                 return "doses"
             if endpoint in ("missed_week2", "doses_week2") and self.doses.courses < 2:
