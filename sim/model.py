@@ -38,6 +38,10 @@ _WASHOUT_CODES = {
     EmpiricalWashout: kd.WASHOUT_EMPIRICAL,
 }
 _RISK_CODES = {"constant": kd.RISK_CONSTANT, "washout_decay": kd.RISK_WASHOUT_DECAY, "logistic": kd.RISK_LOGISTIC}
+# The kernel's slot for each counted (binary) endpoint: monitoring rules here, and the runner's count
+# tallies and prefix marks, must agree on it.
+ENDPOINT_INDEX = {"cardiac_event": kt.ENDPOINT_CARDIAC_EVENT, "response": kt.ENDPOINT_RESPONSE,
+                  "missed_week2": kt.ENDPOINT_MISSED_WEEK2}
 
 
 @dataclass(frozen=True)
@@ -226,8 +230,6 @@ def _dose_tables(scenario: Scenario, group_int: np.ndarray) -> np.ndarray:
 
 # Which kernel slot each prior'd field fills: (a, b) of the event or response risk.
 _PRIOR_FIELDS = {"constant": ("p",), "washout_decay": ("p_early", "p_late"), "logistic": ()}
-_COUNT_ENDPOINTS = {"cardiac_event": kt.ENDPOINT_CARDIAC_EVENT, "response": kt.ENDPOINT_RESPONSE,
-                    "missed_week2": kt.ENDPOINT_MISSED_WEEK2}
 
 
 def _monitoring_arrays(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,7 +240,7 @@ def _monitoring_arrays(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.n
     stop = np.zeros((len(rules), width), dtype=np.int64)
     for r, rule in enumerate(rules):
         rules_int[r, kt.RI_GROUP] = names.index(rule.group)
-        rules_int[r, kt.RI_ENDPOINT] = _COUNT_ENDPOINTS[rule.endpoint]
+        rules_int[r, kt.RI_ENDPOINT] = ENDPOINT_INDEX[rule.endpoint]
         rules_int[r, kt.RI_ACTION] = kt.ACTION_STOP_TRIAL if rule.action == "stop_trial" else kt.ACTION_STOP_GROUP
         rules_int[r, kt.RI_LOOKS] = len(rule.looks)
         looks[r, : len(rule.looks)] = rule.looks

@@ -33,7 +33,7 @@ from .analysis.fisher import ALTERNATIVES, rejects
 from .analysis.wilcoxon import mann_whitney_null_sf
 from .kernels import logistic as klogistic
 from .kernels import trials as kt
-from .model import PatientModel, build_patient_model
+from .model import ENDPOINT_INDEX, PatientModel, build_patient_model
 from .scenario import DOSE_COUNT_ENDPOINTS, Scenario
 from .tally import CountTally, GroupOutcomeCode, MarkTally, SparseCounts, Tallies, add_tallies
 
@@ -47,8 +47,6 @@ WAIT_SECONDS = 0.2
 # The version of the random stream: which draws a patient's counters feed. Recorded in outputs.
 STREAM_VERSION = 1
 
-ENDPOINT_INDEX = {"cardiac_event": kt.ENDPOINT_CARDIAC_EVENT, "response": kt.ENDPOINT_RESPONSE,
-                  "missed_week2": kt.ENDPOINT_MISSED_WEEK2}
 VALUE_INDEX = {
     "washout_months": kt.VALUE_WASHOUT,
     "cardiac_event": kt.VALUE_CARDIAC_EVENT,
