@@ -56,6 +56,14 @@ VALUE_INDEX = {
     "doses_total": kt.VALUE_DOSES_TOTAL,
     "missed_week2": kt.VALUE_MISSED_WEEK2,
 }
+# Each TrialTest kind's kernel in sim.kernels.trialtests (compiled on first use: see needs_compiling).
+TEST_KERNELS = {
+    "wilcoxon_between": "wilcoxon_between",
+    "wilcoxon_between_counts": "wilcoxon_between_counts",
+    "wilcoxon_by": "wilcoxon_by",
+    "split_fisher": "split_fisher",
+    "logistic_lrt": "logistic_lrt_trials",
+}
 RULE_PREFIX = "rule:"
 ENROLLED_PREFIX = "enrolled:"
 
@@ -98,7 +106,7 @@ class TrialTest:
 
     analysis_id: str
     alpha: float
-    kind: str  # "wilcoxon_between", "wilcoxon_by", "split_fisher", "logistic_lrt"
+    kind: str  # a key of TEST_KERNELS
     groups: tuple[int, ...]
     column: int
     by_column: int
@@ -114,7 +122,7 @@ class TrialTest:
     def p_values(self, values: np.ndarray, n_real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from .kernels import trialtests
 
-        if self.kind == "wilcoxon_between" and self.integer_max >= 0 and self.exact_sf.size == 0:
+        if self.kind == "wilcoxon_between_counts":
             return trialtests.wilcoxon_between_counts(values, n_real, self.groups[0], self.groups[-1], self.column,
                                                       self.alternative, self.integer_max)
         if self.kind == "wilcoxon_between":
@@ -134,7 +142,7 @@ class TrialTest:
         without such a kernel (the logistic LRT, exact Wilcoxon), which are run size by size."""
         from .kernels import trialtests
 
-        if self.kind == "wilcoxon_between" and self.integer_max >= 0 and self.exact_sf.size == 0:
+        if self.kind == "wilcoxon_between_counts":
             p, status = trialtests.wilcoxon_between_counts_prefix(values, sizes, self.groups[0], self.groups[-1],
                                                                   self.column, self.alternative, self.integer_max)
         elif self.kind == "wilcoxon_by":
@@ -222,22 +230,29 @@ def _integer_max(scenario: Scenario, analysis) -> int:
 
 
 def _trial_test(scenario: Scenario, model: PatientModel, analysis) -> TrialTest:
+    exact_sf = np.empty(0)
+    if analysis.method == "exact":
+        exact_sf = mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names))
+    integer_max = _integer_max(scenario, analysis)
     if analysis.test == "wilcoxon":
-        kind = "wilcoxon_between" if analysis.by is None else "wilcoxon_by"
+        if analysis.by is not None:
+            kind = "wilcoxon_by"
+        elif integer_max >= 0 and exact_sf.size == 0:
+            # Whole-number values with the asymptotic p-value: ranks come from counting, not sorting.
+            kind = "wilcoxon_between_counts"
+        else:
+            kind = "wilcoxon_between"
     elif analysis.test == "logistic_lrt":
         kind = "logistic_lrt"
     else:
         kind = "split_fisher"
-    exact_sf = np.empty(0)
-    if analysis.method == "exact":
-        exact_sf = mann_whitney_null_sf(*(model.group_size(n) for n in analysis.group_names))
     return TrialTest(
         analysis_id=analysis.analysis_id, alpha=analysis.alpha, kind=kind,
         groups=tuple(model.group_index(name) for name in analysis.group_names),
         column=VALUE_INDEX[analysis.endpoint],
         by_column=VALUE_INDEX[analysis.by] if analysis.by is not None else -1,
         alternative=ALTERNATIVES[analysis.alternative], split_at=float(analysis.split_washout_at or 0.0),
-        integer_max=_integer_max(scenario, analysis), exact_sf=exact_sf,
+        integer_max=integer_max, exact_sf=exact_sf,
     )
 
 
@@ -304,9 +319,7 @@ def needs_compiling(plan: RunPlan) -> bool:
 
     kernels = [kt.simulate_block, kt._simulate_block_into]
     for test in plan.tests:
-        name = {"wilcoxon_between": "wilcoxon_between_counts" if test.integer_max >= 0 and test.exact_sf.size == 0
-                else "wilcoxon_between", "logistic_lrt": "logistic_lrt_trials"}.get(test.kind, test.kind)
-        kernels.append(getattr(trialtests, name))
+        kernels.append(getattr(trialtests, TEST_KERNELS[test.kind]))
     return not all(is_compiled(kernel) for kernel in kernels)
 
 
