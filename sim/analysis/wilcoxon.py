@@ -90,6 +90,6 @@ def mann_whitney(x, y, *, alternative: str = "two-sided", method: str = "asympto
         table = mann_whitney_null_sf(x.size, y.size)
     else:
         table = np.empty(0)
-    u1, _ties = ranktests.rank_sum_u(x, y)
-    p = float(ranktests.mann_whitney_p(x, y, code, table))
+    u1, ties = ranktests.rank_sum_u(x, y)
+    p = float(ranktests.mann_whitney_p_from_u(u1, ties, x.size, y.size, code, table))
     return WilcoxonResult(float(u1), p, alternative, method)

@@ -171,7 +171,11 @@ def u_from_histogram(histogram, width, n1):
 
 @jit
 def mann_whitney_p_from_u(u1, tie_term, n1, n2, alternative, exact_sf):
-    """p-value of the rank-sum test from U1 and the tie term; NaN when a sample is empty."""
+    """p-value of the rank-sum test from U1 and the tie term; NaN when a sample is empty.
+
+    ``exact_sf`` is the null survival table P(U >= u) for u = 0..n1*n2 (exact method), or
+    an empty array for the asymptotic method with tie and continuity corrections.
+    """
     if n1 == 0 or n2 == 0:
         return np.nan
     u2 = n1 * n2 - u1
@@ -194,16 +198,3 @@ def mann_whitney_p_from_u(u1, tie_term, n1, n2, alternative, exact_sf):
         z = (u - n1 * n2 / 2.0 - 0.5) / math.sqrt(variance)
         p = factor * 0.5 * math.erfc(z / _SQRT2)
     return min(max(p, 0.0), 1.0)
-
-
-@jit
-def mann_whitney_p(x, y, alternative, exact_sf):
-    """p-value of the rank-sum test of x against y; NaN when a sample is empty.
-
-    ``exact_sf`` is the null survival table P(U >= u) for u = 0..n1*n2 (exact method), or
-    an empty array for the asymptotic method with tie and continuity corrections.
-    """
-    if x.shape[0] == 0 or y.shape[0] == 0:
-        return np.nan
-    u1, tie_term = rank_sum_u(x, y)
-    return mann_whitney_p_from_u(u1, tie_term, x.shape[0], y.shape[0], alternative, exact_sf)
