@@ -383,6 +383,14 @@ def _record(values, g, i, washout, event, response, week1, week2, total, missed)
 
 
 @jit_inline
+def _count_of(endpoint, events, responses, missed_count):
+    """events, responses or missed_count, by ENDPOINT_* code. Scalars only: the hot loop keeps its counts
+    in registers, and is compiled without reference counting."""
+    return events if endpoint == ENDPOINT_CARDIAC_EVENT else (
+        responses if endpoint == ENDPOINT_RESPONSE else missed_count)
+
+
+@jit_inline
 def _first_later(a_num, a_den, b_num, b_den):
     """a_num / a_den > b_num / b_den, in exact integer arithmetic."""
     return a_num * b_den > b_num * a_den
@@ -495,9 +503,8 @@ def _simulate_block_into(key0, key1, trial_start, n_trials, group_int, group_rea
                 position = i + 1
                 if not is_monitored:
                     while next_mark < last_mark and marks[next_mark, MARK_POSITION] == position:
-                        endpoint = marks[next_mark, MARK_ENDPOINT]
-                        mark_counts[t, next_mark] = events if endpoint == ENDPOINT_CARDIAC_EVENT else (
-                            responses if endpoint == ENDPOINT_RESPONSE else missed_count)
+                        mark_counts[t, next_mark] = _count_of(marks[next_mark, MARK_ENDPOINT], events, responses,
+                                                              missed_count)
                         next_mark += 1
                     continue
                 bits[g, i, ENDPOINT_CARDIAC_EVENT] = event
@@ -510,9 +517,7 @@ def _simulate_block_into(key0, key1, trial_start, n_trials, group_int, group_rea
                     look = look_pointer[r]
                     if look < rules_int[r, RI_LOOKS] and rules_looks[r, look] == position:
                         look_pointer[r] = look + 1
-                        endpoint = rules_int[r, RI_ENDPOINT]
-                        so_far = events if endpoint == ENDPOINT_CARDIAC_EVENT else (
-                            responses if endpoint == ENDPOINT_RESPONSE else missed_count)
+                        so_far = _count_of(rules_int[r, RI_ENDPOINT], events, responses, missed_count)
                         if so_far >= rules_stop[r, look]:
                             rule_fired[t, r] = look
                             fire_position[r] = position
