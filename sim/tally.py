@@ -81,7 +81,8 @@ def add_tallies(total: "Tallies | None", part: Tallies) -> Tallies:
 class GroupOutcomeCode:
     """How one group's (enrolled, count) is packed into a key: size index * (planned + 1) + count.
 
-    ``sizes`` are the group sizes monitoring makes possible (just the planned size without monitoring).
+    ``sizes`` are the group sizes monitoring makes possible (just the planned size without monitoring),
+    sorted and unique (as :func:`sim.runner.possible_sizes` gives them).
     """
 
     group: int
@@ -92,14 +93,13 @@ class GroupOutcomeCode:
     def radix(self) -> int:
         return len(self.sizes) * (self.planned + 1)
 
-    def size_index(self) -> np.ndarray:
-        lookup = np.full(self.planned + 1, -1, dtype=np.int64)
-        lookup[list(self.sizes)] = np.arange(len(self.sizes))
-        return lookup
-
     def encode(self, n_real: np.ndarray, count: np.ndarray) -> np.ndarray:
-        index = self.size_index()[n_real]
-        if np.any(index < 0):  # pragma: no cover - a size the plan did not foresee is a bug, not bad input
+        # A binary search of the few possible sizes, not a lookup table of planned + 1 entries: this runs
+        # per chunk, analysis and group, and planned can be 10**6.
+        sizes = np.asarray(self.sizes, dtype=np.int64)
+        index = np.searchsorted(sizes, n_real)
+        unforeseen = sizes[np.minimum(index, len(sizes) - 1)] != n_real
+        if np.any(unforeseen):  # pragma: no cover - a size the plan did not foresee is a bug, not bad input
             raise AssertionError(f"group {self.group}: enrolled sizes {set(n_real.tolist()) - set(self.sizes)} "
                                  f"not among the possible sizes {self.sizes}")
         return index * (self.planned + 1) + count.astype(np.int64)
