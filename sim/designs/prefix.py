@@ -75,31 +75,34 @@ def one_pass_summaries(largest: Scenario, sized: Mapping[int, Scenario], analysi
     ``largest`` (the scenario at the largest size of every varied group). The scenarios hold the one
     analysis being sized, as :func:`sim.designs.sizing.size_study` makes them."""
     analysis = largest.analysis(analysis_id)
-    big_model = make_plan(largest).model
-    group_indices = {name: big_model.group_index(name) for name in analysis.group_names}
+    analysed = analysis.group_names
     endpoint_plans = {}
     requests: list[tuple[str, str, int]] = []
-    labels, sizes, specs, columns = [], [], [], []
+    # Sizes and mark requests are keyed by group name until the one plan of ``largest`` (which needs
+    # the requests) gives the groups' kernel indices.
+    labels, cuts, specs, named_columns = [], [], [], []
     for n, scenario in sized.items():
         plan_n = make_plan(scenario)
         endpoint_plans[n] = plan_n
-        cut = {big_model.group_index(name): scenario.groups[name].n for name in scenario.groups
-               if scenario.groups[name].n != largest.groups[name].n or name in group_indices}
+        cut = {name: scenario.groups[name].n for name in scenario.groups
+               if scenario.groups[name].n != largest.groups[name].n or name in analysed}
         mark_columns = {}
         if plan_n.counts:
             (spec,) = plan_n.counts  # a scenario with the sized analysis only (see size_study)
-            for name, g in group_indices.items():
-                mark_columns[g] = len(requests)
+            for name in analysed:
+                mark_columns[name] = len(requests)
                 requests.append((name, analysis.endpoint, scenario.groups[name].n))
         else:
             (spec,) = plan_n.tests
         labels.append(str(n))
-        sizes.append(cut)
+        cuts.append(cut)
         specs.append(spec)
-        columns.append(mark_columns)
+        named_columns.append(mark_columns)
     plan = make_plan(largest, extra_marks=requests)
+    group_index = plan.model.group_index
     landed = plan.extra_mark_columns
-    columns = [{g: landed[column] for g, column in mapping.items()} for mapping in columns]
+    sizes = [{group_index(name): size for name, size in cut.items()} for cut in cuts]
+    columns = [{group_index(name): landed[column] for name, column in mapping.items()} for mapping in named_columns]
     endpoint = specs[0].endpoint if columns and columns[0] else 0
     chunk_function = PrefixTallies(tuple(labels), tuple(sizes), tuple(specs), tuple(columns), endpoint)
     tallies = execute(plan, executor=executor, chunk_function=chunk_function)
