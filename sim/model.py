@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from scipy import integrate
@@ -250,8 +250,14 @@ def _monitoring_arrays(scenario: Scenario, names: tuple[str, ...]) -> tuple[np.n
 
 def risk_at(risk, washout: float) -> float:
     """p(w) of a risk model, evaluated by the kernel's own scalar function."""
+    return _risk_function(risk)(washout)
+
+
+def _risk_function(risk) -> Callable[[float], float]:
+    """w -> p(w) as :func:`risk_at`, with the risk's parameters (a pydantic copy at the prior means)
+    worked out once: quadrature calls the function hundreds of times."""
     code, a, b, c = _risk_parameters(risk)
-    return float(kd.risk_probability(code, a, b, c, float(washout)))
+    return lambda washout: float(kd.risk_probability(code, a, b, c, float(washout)))
 
 
 def _missed_week2_terms(group: Group) -> tuple[float, float]:
@@ -269,14 +275,18 @@ def _missed_week2_terms(group: Group) -> tuple[float, float]:
     return with_event, full
 
 
-def endpoint_probability(group: Group, endpoint: str):
+def endpoint_probability(group: Group, endpoint: str) -> Callable[[float], float]:
     """The per-patient probability of a binary endpoint as a function of (adjusted) washout."""
     if endpoint in ("cardiac_event", "response"):
-        risk = group.risk(endpoint)
-        return lambda w: risk_at(risk, w)
+        return _risk_function(group.risk(endpoint))
     with_event, without = _missed_week2_terms(group)
-    risk = group.cardiac_event
-    return lambda w: with_event * risk_at(risk, w) + without * (1.0 - risk_at(risk, w))
+    event_risk = _risk_function(group.cardiac_event)
+
+    def missed(w: float) -> float:
+        p = event_risk(w)
+        return with_event * p + without * (1.0 - p)
+
+    return missed
 
 
 def _depends_on_washout(group: Group, endpoint: str) -> bool:
