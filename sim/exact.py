@@ -131,6 +131,11 @@ def _mixed_stopped(rule, group: Group, eligibility: Eligibility) -> Optional[tup
     mixture = rate_mixture(group, rule.endpoint, eligibility, degree=group.n)
     if mixture is None:
         return None
+    return _stopped_over(rule, group, mixture)
+
+
+def _stopped_over(rule, group: Group, mixture: RateMixture) -> tuple[np.ndarray, np.ndarray]:
+    """(sizes, joint) of the rule's stopped sample, averaged over the rate mixture."""
     total = None
     for weight, rate in zip(mixture.weights, mixture.rates):
         sizes, pmf = stopped_sample_distribution(rule.looks, rule.boundary, float(rate), group.n)
@@ -284,9 +289,9 @@ def rule_characteristics(scenario: Scenario, rule_index: int) -> Optional[RuleCh
         return None
     group = scenario.groups[rule.group]
     mixture = rate_mixture(group, rule.endpoint, scenario.eligibility, degree=group.n)
-    stopped = _mixed_stopped(rule, group, scenario.eligibility)
-    if mixture is None or stopped is None:
+    if mixture is None:
         return None
+    stopped = _stopped_over(rule, group, mixture)
     by_look = np.zeros(len(rule.looks))
     for weight, rate in zip(mixture.weights, mixture.rates):
         by_look += weight * np.asarray(crossing_probabilities(rule.looks, rule.boundary, float(rate)).p_stop_by_look)
