@@ -230,7 +230,13 @@ def fisher_exact_power(
     >>> round(fisher_exact_power(32, 0.40, 32, 0.085), 3)
     0.807
     """
-    reject = rejects(fisher_p_value_table(n1, n2, alternative=alternative), alpha)
+    return _power_from_table(fisher_p_value_table(n1, n2, alternative=alternative), n1, p1, n2, p2, alpha)
+
+
+def _power_from_table(table: np.ndarray, n1: int, p1: float, n2: int, p2: float, alpha: float) -> float:
+    """sum of Binom(x1; n1, p1) Binom(x2; n2, p2) over the outcomes whose p-value in ``table`` rejects:
+    the enumeration every exact test's power shares (also :func:`sim.analysis.unconditional_exact_power`)."""
+    reject = rejects(table, alpha)
     pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
     pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
     return float(pmf1 @ reject @ pmf2)

@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..kernels import unconditional as kunc
 from ..scenario.fields import MAX_UNCONDITIONAL_N
-from .fisher import ALTERNATIVES, rejects
+from .fisher import ALTERNATIVES, _power_from_table, rejects
 
 UNCONDITIONAL_TESTS = {"boschloo": kunc.TEST_BOSCHLOO, "z-pooled": kunc.TEST_Z_POOLED}
 EXACT_TESTS = ("fisher", "boschloo", "z-pooled")
@@ -288,14 +287,7 @@ def unconditional_exact_power(
     0.803
     """
     table = unconditional_p_value_table(n1, n2, test=test, alternative=alternative)
-    return _power(table, n1, p1, n2, p2, alpha)
-
-
-def _power(table: np.ndarray, n1: int, p1: float, n2: int, p2: float, alpha: float) -> float:
-    reject = rejects(table, alpha)
-    pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
-    pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
-    return float(pmf1 @ reject @ pmf2)
+    return _power_from_table(table, n1, p1, n2, p2, alpha)
 
 
 @dataclass(frozen=True)
