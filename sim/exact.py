@@ -31,12 +31,6 @@ from typing import Optional, Sequence
 import numpy as np
 from scipy import special, stats
 
-try:  # the ufunc behind scipy.stats.binom.pmf (Boost's binomial density)
-    from scipy.stats._boost import binom_pdf as special_binom_pmf
-except ImportError:  # pragma: no cover - a scipy that moved it: the public function, slower
-    def special_binom_pmf(x, n, p):
-        return stats.binom.pmf(x, n, p)
-
 from .analysis.sequential import crossing_probabilities, stopped_sample_distribution
 from .model import marginal_rate
 from .scenario import Eligibility, Group, Scenario
@@ -71,19 +65,12 @@ def _group_with(group: Group, endpoint: str, values: dict[str, float]) -> Group:
 class RateMixture:
     """p-bar of a group's endpoint as a discrete mixture: P(p-bar = rates[k]) = weights[k].
 
-    Exact for every quantity that is a polynomial of degree <= ``degree`` in the rate.
+    Exact for every quantity that is a polynomial in the rate of degree at most the ``degree``
+    :func:`rate_mixture` was built for.
     """
 
     weights: np.ndarray
     rates: np.ndarray
-
-    @property
-    def mean(self) -> float:
-        return float(self.weights @ self.rates)
-
-    @property
-    def fixed(self) -> bool:
-        return len(self.rates) == 1
 
 
 def rate_mixture(group: Group, endpoint: str, eligibility: Eligibility, *, degree: int,
@@ -113,9 +100,8 @@ def rate_mixture(group: Group, endpoint: str, eligibility: Eligibility, *, degre
 
 
 def binomial_pmf(n: int, p: float) -> np.ndarray:
-    """P(X = x), x = 0..n, for X ~ Binomial(n, p): scipy's binomial pmf, called on the whole vector at
-    once through its ufunc (the ``stats.binom.pmf`` wrapper costs about 70 microseconds a call)."""
-    return special_binom_pmf(np.arange(n + 1, dtype=np.float64), float(n), float(p))
+    """P(X = x), x = 0..n, for X ~ Binomial(n, p): scipy's binomial pmf on the whole vector at once."""
+    return stats.binom.pmf(np.arange(n + 1, dtype=np.float64), float(n), float(p))
 
 
 def binomial_mixture_pmf(n: int, mixture: RateMixture) -> np.ndarray:
