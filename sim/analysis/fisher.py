@@ -145,10 +145,10 @@ def _p_value_small(x1: int, n1: int, x2: int, n2: int, code: int) -> float:
     if lo == hi:
         return 1.0
     mode = _hypergeom.mode(n1, n2, k)
-    up_j = np.arange(mode, hi, dtype=np.float64)
-    up = np.cumprod(((k - up_j) * (n1 - up_j)) / ((up_j + 1.0) * (n2 - k + up_j + 1.0)))
-    down_j = np.arange(mode, lo, -1, dtype=np.float64)
-    down = np.cumprod((down_j * (n2 - k + down_j)) / ((k - down_j + 1.0) * (n1 - down_j + 1.0)))
+    # _ratios forms the same products and quotients in the same order, on the same float64 j (whole
+    # numbers, exact below 2^53): bit for bit the ratios of the walk described above.
+    up = np.cumprod(_hypergeom._ratios(mode, hi - mode, n1, n2, k, +1))
+    down = np.cumprod(_hypergeom._ratios(mode, mode - lo, n1, n2, k, -1))
     # Density of the observed table relative to the mode, as the kernel's own walk reaches it.
     if x1 > mode:
         d_obs = float(up[x1 - mode - 1])
