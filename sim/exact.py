@@ -31,12 +31,6 @@ from typing import Optional, Sequence
 import numpy as np
 from scipy import special, stats
 
-try:  # the ufunc behind scipy.stats.binom.pmf (Boost's binomial density)
-    from scipy.stats._boost import binom_pdf as special_binom_pmf
-except ImportError:  # pragma: no cover - a scipy that moved it: the public function, slower
-    def special_binom_pmf(x, n, p):
-        return stats.binom.pmf(x, n, p)
-
 from .analysis.sequential import crossing_probabilities, stopped_sample_distribution
 from .model import marginal_rate
 from .scenario import Eligibility, Group, Scenario
@@ -71,19 +65,12 @@ def _group_with(group: Group, endpoint: str, values: dict[str, float]) -> Group:
 class RateMixture:
     """p-bar of a group's endpoint as a discrete mixture: P(p-bar = rates[k]) = weights[k].
 
-    Exact for every quantity that is a polynomial of degree <= ``degree`` in the rate.
+    Exact for every quantity that is a polynomial in the rate of degree at most the ``degree``
+    :func:`rate_mixture` was built for.
     """
 
     weights: np.ndarray
     rates: np.ndarray
-
-    @property
-    def mean(self) -> float:
-        return float(self.weights @ self.rates)
-
-    @property
-    def fixed(self) -> bool:
-        return len(self.rates) == 1
 
 
 def rate_mixture(group: Group, endpoint: str, eligibility: Eligibility, *, degree: int,
@@ -113,9 +100,8 @@ def rate_mixture(group: Group, endpoint: str, eligibility: Eligibility, *, degre
 
 
 def binomial_pmf(n: int, p: float) -> np.ndarray:
-    """P(X = x), x = 0..n, for X ~ Binomial(n, p): scipy's binomial pmf, called on the whole vector at
-    once through its ufunc (the ``stats.binom.pmf`` wrapper costs about 70 microseconds a call)."""
-    return special_binom_pmf(np.arange(n + 1, dtype=np.float64), float(n), float(p))
+    """P(X = x), x = 0..n, for X ~ Binomial(n, p): scipy's binomial pmf on the whole vector at once."""
+    return stats.binom.pmf(np.arange(n + 1, dtype=np.float64), float(n), float(p))
 
 
 def binomial_mixture_pmf(n: int, mixture: RateMixture) -> np.ndarray:
@@ -131,6 +117,11 @@ def _mixed_stopped(rule, group: Group, eligibility: Eligibility) -> Optional[tup
     mixture = rate_mixture(group, rule.endpoint, eligibility, degree=group.n)
     if mixture is None:
         return None
+    return _stopped_over(rule, group, mixture)
+
+
+def _stopped_over(rule, group: Group, mixture: RateMixture) -> tuple[np.ndarray, np.ndarray]:
+    """(sizes, joint) of the rule's stopped sample, averaged over the rate mixture."""
     total = None
     for weight, rate in zip(mixture.weights, mixture.rates):
         sizes, pmf = stopped_sample_distribution(rule.looks, rule.boundary, float(rate), group.n)
@@ -284,9 +275,9 @@ def rule_characteristics(scenario: Scenario, rule_index: int) -> Optional[RuleCh
         return None
     group = scenario.groups[rule.group]
     mixture = rate_mixture(group, rule.endpoint, scenario.eligibility, degree=group.n)
-    stopped = _mixed_stopped(rule, group, scenario.eligibility)
-    if mixture is None or stopped is None:
+    if mixture is None:
         return None
+    stopped = _stopped_over(rule, group, mixture)
     by_look = np.zeros(len(rule.looks))
     for weight, rate in zip(mixture.weights, mixture.rates):
         by_look += weight * np.asarray(crossing_probabilities(rule.looks, rule.boundary, float(rate)).p_stop_by_look)

@@ -9,7 +9,7 @@ simulates patients from the scenario, so agreement between the two checks both.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -94,17 +94,39 @@ def exact_compare_power(scenario: Scenario, analysis) -> Optional[float]:
     return clamp_probability(total)
 
 
+_IntervalTable = Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+def _interval_tables(analysis) -> _IntervalTable:
+    """The analysis' binomial_interval_table by size, each built once: a summary asks for the same
+    sizes several times (histogram, exact width, each exact probability), and a table of a large n
+    costs two beta quantiles per count. The tables are only read, never written."""
+    tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def table(size: int) -> tuple[np.ndarray, np.ndarray]:
+        if size not in tables:
+            tables[size] = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
+        return tables[size]
+
+    return table
+
+
 def exact_interval_width(scenario: Scenario, analysis, target_width: Optional[float]
                          ) -> Optional[tuple[float, Optional[float]]]:
     """(expected width, P(width <= target_width)) of an estimate's interval, exactly; None where there is none."""
     components = outcome_components(scenario, [analysis.group], analysis.endpoint)
     if components is None:
         return None
+    return _exact_interval_width(components, analysis, target_width, _interval_tables(analysis))
+
+
+def _exact_interval_width(components, analysis, target_width: Optional[float], table: _IntervalTable
+                          ) -> tuple[float, Optional[float]]:
     mean_width = 0.0
     within = 0.0
     for component in components:
         for size, pmf in component.parts[0]:
-            lows, highs = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
+            lows, highs = table(size)
             mean_width += float(pmf @ (highs - lows))
             if target_width is not None:
                 within += float(pmf @ (highs - lows <= target_width))
@@ -151,12 +173,12 @@ def estimate_summary(scenario: Scenario, analysis, spec: CountTally, histogram: 
     trials = histogram.total
     rate = true_rate(scenario, analysis.group, analysis.endpoint)
     random_rate = has_priors(scenario, analysis)
-    width = np.empty(len(x))
+    table = _interval_tables(analysis)
     low = np.empty(len(x))
     high = np.empty(len(x))
     for size in set(n.tolist()):
         mask = n == size
-        lows, highs = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
+        lows, highs = table(size)
         low[mask], high[mask] = lows[x[mask]], highs[x[mask]]
     width = high - low
     share = counts / trials
@@ -170,11 +192,11 @@ def estimate_summary(scenario: Scenario, analysis, spec: CountTally, histogram: 
         total = 0.0
         for component in components:
             for size, pmf in component.parts[0]:
-                lows, highs = binomial_interval_table(size, level=analysis.level, method=analysis.interval)
+                lows, highs = table(size)
                 total += float(pmf @ indicator(lows, highs, highs - lows))
         return estimate, clamp_probability(total)
 
-    exact_width = None if components is None else exact_interval_width(scenario, analysis, None)[0]
+    exact_width = None if components is None else _exact_interval_width(components, analysis, None, table)[0]
     coverage = exact_coverage = None
     if not random_rate:
         coverage, exact_coverage = monte_carlo_and_exact(lambda lo, hi, w: ((lo <= rate) & (rate <= hi)).astype(float))

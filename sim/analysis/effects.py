@@ -44,15 +44,13 @@ from scipy import optimize, special
 
 from . import _hypergeom
 from .binomial import ConfidenceInterval
+from .fisher import MAX_PATIENTS  # the largest group accepted: the same as fisher_exact's
 
 EFFECTS = ("risk_difference", "odds_ratio", "relative_risk")
 
 RISK_DIFFERENCE_METHOD = "Miettinen-Nurminen score"
 ODDS_RATIO_METHOD = "conditional maximum likelihood, exact conditional interval (R fisher.test)"
 RELATIVE_RISK_METHOD = "Miettinen-Nurminen score"
-
-# Largest group size accepted, as for sim.analysis.fisher_exact.
-MAX_PATIENTS = 10**12
 
 
 @dataclass(frozen=True)

@@ -145,10 +145,10 @@ def _p_value_small(x1: int, n1: int, x2: int, n2: int, code: int) -> float:
     if lo == hi:
         return 1.0
     mode = _hypergeom.mode(n1, n2, k)
-    up_j = np.arange(mode, hi, dtype=np.float64)
-    up = np.cumprod(((k - up_j) * (n1 - up_j)) / ((up_j + 1.0) * (n2 - k + up_j + 1.0)))
-    down_j = np.arange(mode, lo, -1, dtype=np.float64)
-    down = np.cumprod((down_j * (n2 - k + down_j)) / ((k - down_j + 1.0) * (n1 - down_j + 1.0)))
+    # _ratios forms the same products and quotients in the same order, on the same float64 j (whole
+    # numbers, exact below 2^53): bit for bit the ratios of the walk described above.
+    up = np.cumprod(_hypergeom._ratios(mode, hi - mode, n1, n2, k, +1))
+    down = np.cumprod(_hypergeom._ratios(mode, mode - lo, n1, n2, k, -1))
     # Density of the observed table relative to the mode, as the kernel's own walk reaches it.
     if x1 > mode:
         d_obs = float(up[x1 - mode - 1])
@@ -230,7 +230,13 @@ def fisher_exact_power(
     >>> round(fisher_exact_power(32, 0.40, 32, 0.085), 3)
     0.807
     """
-    reject = rejects(fisher_p_value_table(n1, n2, alternative=alternative), alpha)
+    return _power_from_table(fisher_p_value_table(n1, n2, alternative=alternative), n1, p1, n2, p2, alpha)
+
+
+def _power_from_table(table: np.ndarray, n1: int, p1: float, n2: int, p2: float, alpha: float) -> float:
+    """sum of Binom(x1; n1, p1) Binom(x2; n2, p2) over the outcomes whose p-value in ``table`` rejects:
+    the enumeration every exact test's power shares (also :func:`sim.analysis.unconditional_exact_power`)."""
+    reject = rejects(table, alpha)
     pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
     pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
     return float(pmf1 @ reject @ pmf2)

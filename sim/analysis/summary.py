@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -285,8 +286,34 @@ def _histogram_mean_se(values: np.ndarray, histogram: np.ndarray) -> tuple[float
     return mean, math.sqrt(variance / trials)
 
 
+class _Enrolled:
+    """Mean patients enrolled, from the histogram ``enrolled`` (trials by patients enrolled), with its SE
+    and its z against ``exact_expected_n``."""
+
+    enrolled: tuple[int, ...]
+    exact_expected_n: Optional[float]
+
+    @cached_property
+    def _enrolled_mean_se(self) -> tuple[float, float]:
+        # expected_n, expected_n_se, the z, agrees and to_dict all read these moments: computed once.
+        # Safe to keep: the summaries are frozen and ``enrolled`` is a tuple.
+        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))
+
+    @property
+    def expected_n(self) -> float:
+        return self._enrolled_mean_se[0]
+
+    @property
+    def expected_n_se(self) -> float:
+        return self._enrolled_mean_se[1]
+
+    @property
+    def expected_n_z(self) -> Optional[float]:
+        return z_score(self.expected_n, self.exact_expected_n, self.expected_n_se)
+
+
 @dataclass(frozen=True)
-class MonitoringSummary:
+class MonitoringSummary(_Enrolled):
     """How often a monitoring rule stopped its group (or the trial), at which look, and the group's
     enrolment: Monte Carlo beside the exact values (None where the model allows none)."""
 
@@ -319,20 +346,8 @@ class MonitoringSummary:
         return tuple(count / self.trials for count in self.stops_by_look)
 
     @property
-    def expected_n(self) -> float:
-        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[0]
-
-    @property
-    def expected_n_se(self) -> float:
-        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[1]
-
-    @property
     def p_stop_z(self) -> Optional[float]:
         return proportion_z(self.p_stop, self.exact_p_stop, self.trials)
-
-    @property
-    def expected_n_z(self) -> Optional[float]:
-        return z_score(self.expected_n, self.exact_expected_n, self.expected_n_se)
 
     @property
     def agrees(self) -> bool:
@@ -353,7 +368,7 @@ class MonitoringSummary:
 
 
 @dataclass(frozen=True)
-class EnrolmentSummary:
+class EnrolmentSummary(_Enrolled):
     """Patients a group enrolled under monitoring: mean (with SE) beside the exact expectation."""
 
     group: str
@@ -365,16 +380,8 @@ class EnrolmentSummary:
     kind = "enrolment"
 
     @property
-    def expected_n(self) -> float:
-        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[0]
-
-    @property
-    def expected_n_se(self) -> float:
-        return _histogram_mean_se(np.arange(len(self.enrolled)), np.asarray(self.enrolled))[1]
-
-    @property
     def agrees(self) -> bool:
-        return within(z_score(self.expected_n, self.exact_expected_n, self.expected_n_se))
+        return within(self.expected_n_z)
 
     def to_dict(self) -> dict:
         return {"id": f"enrolled_{self.group}", "kind": self.kind, "group": self.group, "planned_n": self.planned_n,

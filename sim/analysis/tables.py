@@ -13,9 +13,9 @@ from functools import lru_cache
 import numpy as np
 
 from ..kernels import fisher as kfisher
+from ..scenario.fields import TWO_BY_TWO_TESTS
 from .fisher import ALTERNATIVES, fisher_p_value_table
 
-TWO_BY_TWO_TESTS = ("fisher", "boschloo", "z-pooled")
 # Above this many tables, p-values are computed only for the outcomes asked for (Fisher only).
 FULL_TABLE_CELLS = 1 << 20
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..kernels import unconditional as kunc
-from ..scenario.fields import MAX_UNCONDITIONAL_N
-from .fisher import ALTERNATIVES, rejects
+from ..scenario.fields import MAX_UNCONDITIONAL_N, TWO_BY_TWO_TESTS
+from .fisher import _alternative_code, _power_from_table, rejects
 
 UNCONDITIONAL_TESTS = {"boschloo": kunc.TEST_BOSCHLOO, "z-pooled": kunc.TEST_Z_POOLED}
-EXACT_TESTS = ("fisher", "boschloo", "z-pooled")
+EXACT_TESTS = TWO_BY_TWO_TESTS
 
 # The kernels decide ties of the z-pooled statistic in int64 arithmetic, which is exact while
 # n1 n2 (n1 + n2) < 6e9; 1000 per group keeps well inside that (and inside float64's range for
@@ -42,8 +41,8 @@ def _check_count(x: int, n: int, label: str) -> None:
 
 
 def _check_alternative(alternative: str) -> None:
-    if alternative not in ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got {alternative!r}")
+    """fisher_exact's check, so that every test refuses an unknown alternative with the same message."""
+    _alternative_code(alternative)
 
 
 def _check_test(test: str, allowed) -> None:
@@ -266,9 +265,9 @@ def exact_p_value_table(n1: int, n2: int, *, test: str, alternative: str = "two-
     >>> exact_p_value_table(15, 8, test="fisher").shape
     (16, 9)
     """
-    _check_test(test, EXACT_TESTS)
     from .tables import p_value_table
 
+    # p_value_table checks the test against the same tuple, with the same message.
     return p_value_table(test, n1, n2, alternative=alternative).copy()
 
 
@@ -288,14 +287,7 @@ def unconditional_exact_power(
     0.803
     """
     table = unconditional_p_value_table(n1, n2, test=test, alternative=alternative)
-    return _power(table, n1, p1, n2, p2, alpha)
-
-
-def _power(table: np.ndarray, n1: int, p1: float, n2: int, p2: float, alpha: float) -> float:
-    reject = rejects(table, alpha)
-    pmf1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
-    pmf2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
-    return float(pmf1 @ reject @ pmf2)
+    return _power_from_table(table, n1, p1, n2, p2, alpha)
 
 
 @dataclass(frozen=True)
@@ -350,6 +342,9 @@ def exact_size(n1: int, n2: int, *, test: str, alpha: float = 0.05, alternative:
     _check_design(n1, n2)
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
-    table = exact_p_value_table(n1, n2, test=test, alternative=alternative)
+    from .tables import p_value_table
+
+    # The cached table itself: it is only read here, so exact_p_value_table's copy is not needed.
+    table = p_value_table(test, n1, n2, alternative=alternative)
     size, rate = kunc.region_supremum(rejects(table, alpha), int(n1), int(n2))
     return ExactSize(test, int(n1), int(n2), alternative, float(alpha), float(size), float(rate))

@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 from .fields import (
     BINARY_ENDPOINTS,
     NUMERIC_ENDPOINTS,
+    TWO_BY_TWO_TESTS,
     AnyEndpoint,
     BinaryEndpoint,
     FieldError,
@@ -21,8 +22,6 @@ from .fields import (
 
 # --------------------------------------------------------------------------- analyses
 
-# Tests of a 2x2 table of counts between two groups (decided from the counts alone).
-TWO_BY_TWO_TESTS = ("fisher", "boschloo", "z-pooled")
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 PositiveInt = Annotated[int, Field(ge=1, strict=True)]
 

@@ -19,6 +19,9 @@ RISK_ENDPOINTS = ("cardiac_event", "response")
 BinaryEndpoint = Literal["cardiac_event", "response", "missed_week2"]
 AnyEndpoint = Literal["cardiac_event", "response", "missed_week2", "washout_months", "doses_week1",
                       "doses_week2", "doses_total"]
+# Tests of a 2x2 table of counts between two groups (decided from the counts alone): the schema,
+# the runner's p-value tables and the exact-test API all take this one tuple.
+TWO_BY_TWO_TESTS = ("fisher", "boschloo", "z-pooled")
 MAX_COURSES = 8
 MAX_EXACT_WILCOXON = 50
 # The unconditional exact tests decide ties in 64-bit integers up to this group size (sim.analysis.unconditional).
