@@ -71,10 +71,10 @@ def monitor(rule: str, p0_text: Optional[str], p1_text: Optional[str], looks_tex
             out_dir: Path) -> None:
     """Derive a stopping boundary that monitors one group for an event, with exact operating characteristics."""
     from .. import io
-    from ..designs.monitor import DesignInputError, bayes_boundary, toxicity_boundary
+    from ..designs.monitor import RULES, DesignInputError, bayes_boundary, toxicity_boundary
     from ..report import multistage as report
 
-    if rule not in ("repeated-significance", "bayes"):
+    if rule not in RULES:
         raise UsageError(f"--rule: got {rule!r}; expected repeated-significance or bayes")
     for flag, value in (("--p0", p0_text), ("--looks", looks_text)):
         if value is None:
