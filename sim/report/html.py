@@ -19,7 +19,6 @@ know is shown as a table of its ``to_dict()`` fields, and summaries of kind ``mo
 from __future__ import annotations
 
 import base64
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from .describe import (
     group_facts,
     RATE_ENDPOINTS,
 )
-from .formats import mc_and_exact, pct, pp
+from .formats import mc_and_exact, pct, pp, share_se
 
 REPORT_FILE = "report.html"
 DEFAULT_TARGET_POWER = 0.8
@@ -295,8 +294,7 @@ def estimate_rows(summary) -> list[tuple[str, str, str]]:
         shares.append((f"P(upper bound < {pct(s.reference_rate)})", s.p_upper_below_reference,
                        s.exact_p_upper_below_reference))
     for label, share, exact in shares:
-        se = None if share is None else math.sqrt(share * (1 - share) / s.trials)
-        rows.append((label, *mc_and_exact(share, se, exact)))
+        rows.append((label, *mc_and_exact(share, share_se(share, s.trials), exact)))
     return rows
 
 
