@@ -11,6 +11,7 @@ import click
 
 from ..errors import UsageError
 from .common import (
+    COMPILING_NOTE,
     DEFAULT_OUT,
     open_output,
     output_options,
@@ -62,8 +63,7 @@ def run(scenario: Path, trials: Optional[str], seed: Optional[str], changes: tup
         with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
                                    bar=patients > 20_000_000) as advance:
             result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=lambda n: (advance(n), notice(n)),
-                                  on_compile=lambda: err.print("compiling kernels (first run only, about 15 s; "
-                                                               "later runs load them from the cache)"))
+                                  on_compile=lambda: err.print(COMPILING_NOTE))
         summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
         folder.claim()
         written = io.write_run_outputs(folder.path, summary)
