@@ -12,6 +12,8 @@ from rich.console import Console
 from ..errors import UsageError
 
 DEFAULT_OUT = "results"
+# Told before numba compiles, so that a first run's pause is not mistaken for a hang.
+COMPILING_NOTE = "compiling kernels (first run only, about 15 s; later runs load them from the cache)"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -44,6 +46,14 @@ def parse_int(flag: str, text: Optional[str]) -> Optional[int]:
         return int(text)
     except ValueError:
         raise UsageError(f"{flag}: got {text!r}; expected a whole number") from None
+
+
+def parse_dropout(text: Optional[str]) -> Optional[float]:
+    """``--dropout``: the share of patients not evaluable, 0 <= D < 1 (None when not given)."""
+    loss = parse_float("--dropout", text)
+    if loss is not None and not 0.0 <= loss < 1.0:
+        raise UsageError(f"--dropout: got {text}; expected a share of patients with 0 <= D < 1")
+    return loss
 
 
 def set_threads(threads: Optional[int]) -> int:

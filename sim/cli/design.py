@@ -18,6 +18,7 @@ from .common import (
     Interrupted,
     open_output,
     output_options,
+    parse_dropout,
     parse_set_options,
     stderr_console,
     stdout_console,
@@ -150,10 +151,8 @@ def size(scenario: Path, analysis_id: Optional[str], target_power: Optional[str]
         vary=list(vary) or None,
         method=method,
         trials=_int("--trials", trials),
-        dropout=_float("--dropout", dropout),
+        dropout=parse_dropout(dropout),
     )
-    if request["dropout"] is not None and not 0.0 <= request["dropout"] < 1.0:
-        raise UsageError(f"--dropout: got {dropout}; expected a share of patients with 0 <= D < 1")
     spec = load_scenario(scenario, overrides=parse_set_options(changes))
     out, err = stdout_console(), stderr_console()
     if n is not None:

@@ -13,12 +13,11 @@ from typing import Optional
 import click
 
 from ..errors import UsageError
-from .common import DEFAULT_OUT, stdout_console
-from .design import _float, _int
+from .common import DEFAULT_OUT, parse_float, parse_int, stdout_console
 
 
 def _flag(field: str) -> str:
-    return {"prior": "--prior", "posterior": "--posterior", "rates": "--rates"}.get(field, "--" + field.replace("_", "-"))
+    return "--" + field.replace("_", "-")
 
 
 def _design_error(exc) -> UsageError:
@@ -71,16 +70,16 @@ def monitor(rule: str, p0_text: Optional[str], p1_text: Optional[str], looks_tex
             out_dir: Path) -> None:
     """Derive a stopping boundary that monitors one group for an event, with exact operating characteristics."""
     from .. import io
-    from ..designs.monitor import DesignInputError, bayes_boundary, toxicity_boundary
+    from ..designs.monitor import RULES, DesignInputError, bayes_boundary, toxicity_boundary
     from ..report import multistage as report
 
-    if rule not in ("repeated-significance", "bayes"):
+    if rule not in RULES:
         raise UsageError(f"--rule: got {rule!r}; expected repeated-significance or bayes")
     for flag, value in (("--p0", p0_text), ("--looks", looks_text)):
         if value is None:
             raise UsageError(f"{flag}: required")
-    p0, p1 = _float("--p0", p0_text), _float("--p1", p1_text)
-    cross_p0, cross_p1 = _float("--cross-p0", cross_p0_text), _float("--cross-p1", cross_p1_text)
+    p0, p1 = parse_float("--p0", p0_text), parse_float("--p1", p1_text)
+    cross_p0, cross_p1 = parse_float("--cross-p0", cross_p0_text), parse_float("--cross-p1", cross_p1_text)
     rates = _float_list("--rates", rates_text)
     try:
         if rule == "bayes":
@@ -92,7 +91,7 @@ def monitor(rule: str, p0_text: Optional[str], p1_text: Optional[str], looks_tex
             if (posterior_text is None) == (cross_p0 is None):
                 raise UsageError("--posterior: give exactly one of --posterior C or --cross-p0 (to calibrate C)")
             design = bayes_boundary(_float_list("--prior", prior_text, 2), p0, looks_text,
-                                    posterior=_float("--posterior", posterior_text), cross_p0=cross_p0, p1=p1)
+                                    posterior=parse_float("--posterior", posterior_text), cross_p0=cross_p0, p1=p1)
         else:
             for flag, value in (("--prior", prior_text), ("--posterior", posterior_text)):
                 if value is not None:
@@ -139,8 +138,8 @@ def simon(p0_text: Optional[str], p1_text: Optional[str], alpha_text: Optional[s
     for flag, text in (("--p0", p0_text), ("--p1", p1_text), ("--alpha", alpha_text), ("--power", power_text)):
         if text is None:
             raise UsageError(f"{flag}: required")
-        values[flag] = _float(flag, text)
-    nmax = _int("--nmax", nmax_text)
+        values[flag] = parse_float(flag, text)
+    nmax = parse_int("--nmax", nmax_text)
     try:
         result = simon_designs(values["--p0"], values["--p1"], alpha=values["--alpha"], power=values["--power"],
                                nmax=nmax)

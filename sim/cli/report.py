@@ -8,7 +8,16 @@ from typing import Optional
 import click
 
 from ..errors import UsageError
-from .common import DEFAULT_OUT, parse_set_options, set_threads, stderr_console, stdout_console
+from .common import (
+    COMPILING_NOTE,
+    DEFAULT_OUT,
+    parse_dropout,
+    parse_float,
+    parse_set_options,
+    set_threads,
+    stderr_console,
+    stdout_console,
+)
 
 
 @click.command()
@@ -35,9 +44,7 @@ def report(scenario: Path, out_dir: Path, trials: Optional[int], seed: Optional[
     from ..scenario import load_scenario
 
     power = _probability("--target-power", target_power)
-    loss = None if dropout is None else _number("--dropout", dropout)
-    if loss is not None and not 0.0 <= loss < 1.0:
-        raise UsageError(f"--dropout: got {dropout}; expected a share of patients with 0 <= D < 1")
+    loss = parse_dropout(dropout)
     overrides = parse_set_options(changes)
     overrides.update({key: value for key, value in (("trials", trials), ("seed", seed)) if value is not None})
     spec = load_scenario(scenario, overrides=overrides)
@@ -45,21 +52,13 @@ def report(scenario: Path, out_dir: Path, trials: Optional[int], seed: Optional[
     err = stderr_console()
     with trial_progress(err, spec.trials, f"simulating {spec.name}", bar=True) as advance:
         path = write_report(spec, out=out_dir, scenario_file=str(scenario), size=list(size_ids) or None,
-                            target_power=power, dropout=loss, on_chunk=advance, on_compile=lambda: err.print(
-                                "compiling kernels (first run only, about 15 s; later runs load them from the "
-                                "cache)"))
+                            target_power=power, dropout=loss, on_chunk=advance,
+                            on_compile=lambda: err.print(COMPILING_NOTE))
     stdout_console().print(f"wrote {path}", soft_wrap=True)
 
 
-def _number(flag: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise UsageError(f"{flag}: got {text!r}; expected a number") from None
-
-
 def _probability(flag: str, text: str) -> float:
-    value = _number(flag, text)
+    value = parse_float(flag, text)
     if not 0.0 < value < 1.0:
         raise UsageError(f"{flag}: got {text}; expected a number strictly between 0 and 1")
     return value

@@ -11,6 +11,7 @@ import click
 
 from ..errors import UsageError
 from .common import (
+    COMPILING_NOTE,
     DEFAULT_OUT,
     open_output,
     output_options,
@@ -20,9 +21,6 @@ from .common import (
     stderr_console,
     stdout_console,
 )
-
-# sim.analysis.fisher.MAX_PATIENTS, written out so that parsing imports no numerics.
-MAX_GROUP_PATIENTS = 10**12
 
 _GROUP_COUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<x>\d+)/(?P<n>\d+)$")
 
@@ -62,8 +60,7 @@ def run(scenario: Path, trials: Optional[str], seed: Optional[str], changes: tup
         with report.trial_progress(err, spec.trials, f"simulating {spec.name}",
                                    bar=patients > 20_000_000) as advance:
             result = run_scenario(spec, chunk_trials=chunk_trials, on_chunk=lambda n: (advance(n), notice(n)),
-                                  on_compile=lambda: err.print("compiling kernels (first run only, about 15 s; "
-                                                               "later runs load them from the cache)"))
+                                  on_compile=lambda: err.print(COMPILING_NOTE))
         summary = io.run_summary(result, scenario_file=str(scenario), threads=used_threads)
         folder.claim()
         written = io.write_run_outputs(folder.path, summary)
@@ -78,11 +75,13 @@ def run(scenario: Path, trials: Optional[str], seed: Optional[str], changes: tup
 
 
 def _parse_group(value: str) -> tuple[str, int, int]:
+    from ..analysis.fisher import MAX_PATIENTS  # only analyze parses groups, and it has imported sim.analysis
+
     match = _GROUP_COUNT.match(value.strip())
     if not match:
         raise UsageError(f"--group: got {value!r}; expected NAME=X/N, e.g. prior_tki=6/15")
     name, x, n = match["name"], int(match["x"]), int(match["n"])
-    if n > MAX_GROUP_PATIENTS:
+    if n > MAX_PATIENTS:
         raise UsageError(f"--group {name}: got {x}/{n}; expected N <= 10^12 (the largest group analyze supports)")
     if n < 1 or x > n:
         raise UsageError(f"--group {name}: got {x}/{n}; expected 0 <= X <= N and N >= 1")

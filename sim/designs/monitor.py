@@ -176,6 +176,16 @@ def _rs_search(looks: tuple[int, ...], p0: float, delta: float, cross_p0: float,
     return tuple(int(v) for v in stop_at), alpha_low, alpha_high
 
 
+def _rs_boundary(looks: tuple[int, ...], p0: float, delta: float,
+                 cross_p0: float) -> tuple[tuple[int, ...], float, float]:
+    """(stop_at, α_low, α_high) as :func:`_rs_search`; its None becomes the error on ``cross_p0``."""
+    found = _rs_search(looks, p0, delta, cross_p0, upper_tail_table(looks[-1], p0))
+    if found is None:
+        raise DesignInputError("cross_p0", f"got {cross_p0!r}; even the mildest boundary over looks "
+                                           f"{format_looks(looks)} crosses more often at p0 = {p0!r}")
+    return found
+
+
 def _extended_looks(looks: tuple[int, ...], n_last: int) -> Optional[tuple[int, ...]]:
     """The same monitoring pattern up to ``n_last`` patients, or None where it does not fit."""
     step = looks[1] - looks[0] if len(looks) >= 2 else None
@@ -401,11 +411,7 @@ def toxicity_boundary(p0: float, p1: float, looks, *, shape: Union[str, float] =
     if cross_p1 <= cross_p0:
         raise DesignInputError("cross_p1", f"got {cross_p1!r}; expected more than cross_p0 = {cross_p0!r}")
     shape_name, delta = parse_shape(shape)
-    found = _rs_search(looks, p0, delta, cross_p0, upper_tail_table(looks[-1], p0))
-    if found is None:
-        raise DesignInputError("cross_p0", f"got {cross_p0!r}; even the mildest boundary over looks "
-                                           f"{format_looks(looks)} crosses more often at p0 = {p0!r}")
-    stop_at, alpha_low, alpha_high = found
+    stop_at, alpha_low, alpha_high = _rs_boundary(looks, p0, delta, cross_p0)
     design = MonitorDesign(rule="repeated-significance", looks=looks, stop_at=stop_at, p0=p0, p1=p1,
                            shape=shape_name, delta=delta, cross_p0=cross_p0, cross_p1=cross_p1,
                            nominal_alpha=alpha_low, nominal_alpha_range=(alpha_low, alpha_high))
@@ -607,8 +613,4 @@ def resolve_rule(rule: Mapping, looks) -> tuple[int, ...]:
         cross_p1 = _probability("cross_p1", rule["cross_p1"])
         if cross_p1 <= cross_p0:
             raise DesignInputError("cross_p1", f"got {cross_p1!r}; expected more than cross_p0 = {cross_p0!r}")
-    found = _rs_search(looks, p0, delta, cross_p0, upper_tail_table(looks[-1], p0))
-    if found is None:
-        raise DesignInputError("cross_p0", f"got {cross_p0!r}; even the mildest boundary over looks "
-                                           f"{format_looks(looks)} crosses more often at p0 = {p0!r}")
-    return found[0]
+    return _rs_boundary(looks, p0, delta, cross_p0)[0]

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 
 from ..kernels._jit import jit
-from .monitor import DesignInputError
+from .monitor import DesignInputError, _probability
 
 MAX_NMAX = 1000  # as ph2simon
 # Relative rounding allowance on the error constraints (see the module docstring).
@@ -170,22 +170,12 @@ class SimonResult:
 
 
 def _check_inputs(p0, p1, alpha, power, nmax) -> tuple[float, float, float, float, int]:
-    def probability(name, value, *, closed_high=False):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise DesignInputError(name, f"got {value!r}; expected a number") from None
-        ok = math.isfinite(number) and 0.0 < number and (number <= 1.0 if closed_high else number < 1.0)
-        if isinstance(value, bool) or not ok:
-            raise DesignInputError(name, f"got {value!r}; expected a probability in (0, {'1]' if closed_high else '1)'}")
-        return number
-
-    p0 = probability("p0", p0)
-    p1 = probability("p1", p1)
+    p0 = _probability("p0", p0)
+    p1 = _probability("p1", p1)
     if p1 <= p0:
         raise DesignInputError("p1", f"got {p1!r}; expected a response rate above p0 = {p0!r}")
-    alpha = probability("alpha", alpha)
-    power = probability("power", power)
+    alpha = _probability("alpha", alpha)
+    power = _probability("power", power)
     if power <= alpha:
         raise DesignInputError("power", f"got {power!r}; expected more than alpha = {alpha!r}")
     if isinstance(nmax, bool) or not hasattr(nmax, "__index__") or not 2 <= int(nmax) <= MAX_NMAX:

@@ -411,8 +411,8 @@ def _monte_carlo_curve(base: Scenario, sized: dict[int, Scenario], analysis, tar
             rule.action == "stop_trial" for rule in base.monitoring):
         summaries = per_size_runs(sized, analysis.analysis_id, executor=executor, on_size=on_size)
     else:
-        largest_sizes = {name: max(sizes[name] for sizes in sizes_by_n.values()) for name in base.groups}
-        summaries = one_pass_summaries(resized(base, largest_sizes), sized, analysis.analysis_id, executor=executor,
+        # Every group's size grows with n (scaled_sizes), so the top of the range has the largest of each.
+        summaries = one_pass_summaries(sized[max(sized)], sized, analysis.analysis_id, executor=executor,
                                        on_size=on_size)
     curve: list[CurvePoint] = []
     for n, sizes in sizes_by_n.items():

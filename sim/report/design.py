@@ -142,15 +142,15 @@ def _shown_sizes(result: SizingResult) -> list[Optional[int]]:
     return shown
 
 
-def size_tables(result: SizingResult, scenario=None) -> list:
-    """The heading and design (with ``scenario``), the answer, and a contiguous stretch of the curve."""
+def size_tables(result: SizingResult, scenario) -> list:
+    """The heading and design of ``scenario``, the answer, and a contiguous stretch of the curve."""
     metric_name = metric_label(result)
-    renderables: list = []
-    if scenario is not None:
-        renderables.append(size_heading(result, scenario))
-        renderables.append(design_table(scenario, title="design (sizes as in the scenario)",
-                                        fixed=tuple(n for n in scenario.groups if n not in result.vary),
-                                        endpoints=[result.endpoint] if result.true_rates else []))
+    renderables: list = [
+        size_heading(result, scenario),
+        design_table(scenario, title="design (sizes as in the scenario)",
+                     fixed=tuple(n for n in scenario.groups if n not in result.vary),
+                     endpoints=[result.endpoint] if result.true_rates else []),
+    ]
     normals = normal_values(result)
     shown = _shown_sizes(result)
     answer_ns = [n for n in (result.n_first, result.n_stable, result.normal_n_first) if n is not None]

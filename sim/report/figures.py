@@ -10,12 +10,14 @@ import io as _io
 import math
 import numbers
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..designs.sizing import SizingResult
 from ..io import atomic_path
 from .describe import describe_test
 from .formats import pct
+
+if TYPE_CHECKING:  # annotations only: designs.sizing imports scipy
+    from ..designs.sizing import SizingResult
 
 _FIGSIZE = (8, 4.8)
 _DPI = 120

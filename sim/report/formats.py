@@ -66,6 +66,17 @@ def with_se(value: Optional[float], se: Optional[float], *, unit: str = "%", min
     return f"{100 * value:.{digits}f} ± {se_text} pp"
 
 
+def share_se(share: Optional[float], trials: int) -> Optional[float]:
+    """The binomial SE sqrt(p (1 − p) / trials) of a share of trials (None when the share is).
+
+    Examples
+    --------
+    >>> share_se(0.5, 100), share_se(None, 100)
+    (0.05, None)
+    """
+    return None if share is None else math.sqrt(share * (1.0 - share) / trials)
+
+
 def mc_and_exact(value: Optional[float], se: Optional[float], exact: Optional[float], *, unit: str = "%",
                  minimum: int = 1) -> tuple[str, str]:
     """The Monte Carlo estimate ± SE and the exact value, written with the same decimals.

@@ -19,7 +19,6 @@ know is shown as a table of its ``to_dict()`` fields, and summaries of kind ``mo
 from __future__ import annotations
 
 import base64
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from .describe import (
     group_facts,
     RATE_ENDPOINTS,
 )
-from .formats import mc_and_exact, pct, pp
+from .formats import mc_and_exact, pct, pp, share_se
 
 REPORT_FILE = "report.html"
 DEFAULT_TARGET_POWER = 0.8
@@ -61,7 +60,6 @@ class ReportInputs:
     command: Optional[str] = None
     versions: dict = field(default_factory=dict)
     generated_at: Optional[str] = None
-    dropout: Optional[float] = None
 
 
 def sizeable(scenario, analysis) -> bool:
@@ -259,10 +257,6 @@ def scenario_comments(text: Optional[str]) -> dict:
 # --------------------------------------------------------------------------- results
 
 
-def _check_text(summary) -> str:
-    return checks.check_state(summary)
-
-
 def compare_rows(summaries: Iterable) -> list[dict]:
     """The power table's rows: id, test, n and true rate per group, Monte Carlo ± SE, exact, check."""
     rows = []
@@ -271,7 +265,7 @@ def compare_rows(summaries: Iterable) -> list[dict]:
         rows.append({
             "id": s.id, "test": describe_test(s), "groups": list(s.groups), "n": list(s.n),
             "rates": [pct(r) for r in getattr(s, "true_rates", None) or ()],
-            "power": power, "exact": exact, "check": _check_text(s), "trials": s.trials,
+            "power": power, "exact": exact, "check": checks.check_state(s), "trials": s.trials,
             "notes": ", ".join(f"{name.replace('_', ' ')} {getattr(s, name)}" for name in
                                ("undefined_trials", "separated_trials", "not_converged_trials")
                                if getattr(s, name, 0)),
@@ -295,8 +289,7 @@ def estimate_rows(summary) -> list[tuple[str, str, str]]:
         shares.append((f"P(upper bound < {pct(s.reference_rate)})", s.p_upper_below_reference,
                        s.exact_p_upper_below_reference))
     for label, share, exact in shares:
-        se = None if share is None else math.sqrt(share * (1 - share) / s.trials)
-        rows.append((label, *mc_and_exact(share, se, exact)))
+        rows.append((label, *mc_and_exact(share, share_se(share, s.trials), exact)))
     return rows
 
 
@@ -493,8 +486,7 @@ def write_report(
         except OSError:
             text = None
     inputs = ReportInputs(result=result, sizings=sizings, scenario_text=text, scenario_file=scenario_file,
-                          command=io.command_line(), versions=io.versions(), generated_at=io.utc_now(),
-                          dropout=dropout)
+                          command=io.command_line(), versions=io.versions(), generated_at=io.utc_now())
     path = Path(out) / scenario.name / REPORT_FILE
     io.write_text_atomic(path, render_report(inputs))
     return path

@@ -13,7 +13,9 @@ from rich import box
 from rich.table import Table
 
 from ..errors import SimtrialError
-from ..io import atomic_path, to_json
+from ..io import to_json
+from .figures import _pyplot, save_png
+from .formats import pct
 
 # Longer look specifications are named by a digest in folder names.
 _MAX_LOOKS_SLUG = 40
@@ -48,10 +50,6 @@ def boundary_text(looks: Sequence[int], stop_at: Sequence[int]) -> str:
         span = str(possible_from) if possible_from == last else f"{possible_from}-{last}"
         parts.append(f"{value} among the first {span}")
     return "; ".join(parts) if parts else "never (no look can stop)"
-
-
-def _pct(value: Optional[float], digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
 
 
 # --- monitor --------------------------------------------------------------------------------------
@@ -102,7 +100,7 @@ def monitor_tables(design, rates: Optional[Sequence[float]] = None) -> list:
     for column in ("true rate", "P(stop at any look)", "P(stop before the last look)", "expected patients"):
         oc_table.add_column(column, justify="right")
     for oc in design.operating_characteristics(rates):
-        oc_table.add_row(f"{oc.rate:g}", _pct(oc.p_cross), _pct(oc.p_stop_early), f"{oc.expected_n:.1f}")
+        oc_table.add_row(f"{oc.rate:g}", pct(oc.p_cross), pct(oc.p_stop_early), f"{oc.expected_n:.1f}")
     return [boundary, check, oc_table]
 
 
@@ -188,15 +186,6 @@ def write_monitor_outputs(directory: Path, design, *, rates: Optional[Sequence[f
     return written
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    return pyplot
-
-
 def monitor_figure(design, path: Path) -> Path:
     """Two panels: the boundary as a step line over patients; P(stop) and E[patients] against the true rate."""
     import numpy as np
@@ -251,10 +240,7 @@ def monitor_figure(design, path: Path) -> Path:
     right.set_title("probability of stopping against the true rate", fontsize=10)
     fig.suptitle(design.describe(), fontsize=9)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 # --- simon ------------------------------------------------------------------------------------------
@@ -329,7 +315,4 @@ def simon_figure(result, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)

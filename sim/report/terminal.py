@@ -36,7 +36,7 @@ from .describe import (
     describe_washout,
     group_facts,
 )
-from .formats import DASH, mc_and_exact, p_value, pct, pp
+from .formats import DASH, mc_and_exact, p_value, pct, pp, share_se
 
 # Batch logs (stderr not a terminal): a progress line at most this often.
 LOG_EVERY_SECONDS = 10.0
@@ -124,17 +124,19 @@ def power_table(result) -> Optional[Table]:
     return table
 
 
-def _share_se(share: Optional[float], trials: int) -> Optional[float]:
-    return None if share is None else math.sqrt(share * (1.0 - share) / trials)
+def _quantity_table(caption: str) -> Table:
+    """The narrow quantity / Monte Carlo / exact layout that estimates, Simon designs and monitoring share."""
+    table = Table(box=box.SIMPLE_HEAVY, caption_justify="left", pad_edge=False, caption=caption)
+    table.add_column("quantity")
+    table.add_column("Monte Carlo", justify="right")
+    table.add_column("exact", justify="right")
+    return table
 
 
 def estimate_table(s) -> Group:
     """One confidence interval: widths in percentage points, probabilities in percent, with SEs."""
-    table = Table(box=box.SIMPLE_HEAVY, caption_justify="left", pad_edge=False,
-                  caption=f"Monte Carlo ± SE ({s.trials:,} trials) vs exact: {_check_cell(checks.check_state(s))}")
-    table.add_column("quantity")
-    table.add_column("Monte Carlo", justify="right")
-    table.add_column("exact", justify="right")
+    table = _quantity_table(
+        f"Monte Carlo ± SE ({s.trials:,} trials) vs exact: {_check_cell(checks.check_state(s))}")
     table.add_row("true rate" + (" (prior mean)" if getattr(s, "assurance", False) else ""), "", pct(s.true_rate))
     table.add_row("mean width", *mc_and_exact(s.mean_width, s.mean_width_se, s.exact_mean_width, unit="pp"))
     table.add_row("median width", pp(s.median_width), "")
@@ -149,7 +151,7 @@ def estimate_table(s) -> Group:
         rows.append((f"P(upper < {pct(s.reference_rate)})", s.p_upper_below_reference,
                      s.exact_p_upper_below_reference))
     for label, share, exact in rows:
-        table.add_row(label, *mc_and_exact(share, _share_se(share, s.trials), exact))
+        table.add_row(label, *mc_and_exact(share, share_se(share, s.trials), exact))
     heading = Text(s.id, style="bold")
     heading.append(f"\n{describe_analysis(s)} (n = {s.n})")
     return Group(heading, table)
@@ -157,14 +159,11 @@ def estimate_table(s) -> Group:
 
 def simon_table(s) -> Group:
     """A Simon two-stage design simulated on its group: P(reject H0), P(early stop), expected patients."""
-    table = Table(box=box.SIMPLE_HEAVY, caption_justify="left", pad_edge=False,
-                  caption=f"Monte Carlo ± SE ({s.trials:,} trials) vs exact: {_check_cell(checks.check_state(s))}")
-    table.add_column("quantity")
-    table.add_column("Monte Carlo", justify="right")
-    table.add_column("exact", justify="right")
+    table = _quantity_table(
+        f"Monte Carlo ± SE ({s.trials:,} trials) vs exact: {_check_cell(checks.check_state(s))}")
     table.add_row("true rate" + (" (prior mean)" if s.assurance else ""), "", pct(s.true_rate))
     table.add_row("P(reject H0)", *mc_and_exact(s.power, s.power_se, s.exact_power))
-    table.add_row("P(stop after stage 1)", *mc_and_exact(s.p_early_stop, _share_se(s.p_early_stop, s.trials),
+    table.add_row("P(stop after stage 1)", *mc_and_exact(s.p_early_stop, share_se(s.p_early_stop, s.trials),
                                                          s.exact_p_early_stop))
     table.add_row("expected patients", f"{s.expected_n:.2f} ± {s.expected_n_se:.2f}",
                   DASH if s.exact_expected_n is None else f"{s.exact_expected_n:.2f}")
@@ -183,11 +182,7 @@ def monitoring_tables(result) -> list:
 
     out = []
     for row in monitoring_rows(result):
-        table = Table(box=box.SIMPLE_HEAVY, caption_justify="left", pad_edge=False,
-                      caption=f"Monte Carlo ± SE ({row.get('trials', 0):,} trials) vs exact")
-        table.add_column("quantity")
-        table.add_column("Monte Carlo", justify="right")
-        table.add_column("exact", justify="right")
+        table = _quantity_table(f"Monte Carlo ± SE ({row.get('trials', 0):,} trials) vs exact")
         table.add_row("P(stop)", row["p_stop_text"], row["exact_p_stop_text"])
         exact_by_look = row.get("exact_p_stop_by_look") or [None] * len(row.get("p_stop_by_look") or ())
         shown = [(look, limit, p, q) for look, limit, p, q in
