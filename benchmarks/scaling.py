@@ -11,7 +11,7 @@ import numpy as np
 
 import baselines
 from cases import BENCH_DIR, REPO_ROOT, BenchmarkCases, Design, constant_rate_scenario
-from lines import Line, timed
+from lines import Line, best_of, timed
 from sim.analysis import fisher_exact_power, fisher_p_value_table, rejects
 from sim.runner import execute, make_plan, run_chunk
 from sim.scenario import load_scenario
@@ -88,7 +88,7 @@ def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[
         plan = make_plan(load_scenario(REPO_ROOT / settings.scenario, overrides={**overrides, "trials": trials}))
         run_chunk(plan, 0, 2)
         repeats = settings.repeats if trials < settings.repeat_below_trials else 1
-        seconds = min(timed(lambda: execute(plan))[0] for _ in range(repeats))
+        seconds = best_of(repeats, lambda: execute(plan))
         rate = trials / seconds
         reference = reference or rate
         patients = sum(group.n for group in scenario.groups.values())
@@ -108,7 +108,7 @@ def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[
                                         alternative=cases.alternative, alpha=cases.alpha)
         plan = make_plan(design)
         run_chunk(plan, 0, 2)
-        seconds = min(timed(lambda: execute(plan))[0] for _ in range(settings.repeats))
+        seconds = best_of(settings.repeats, lambda: execute(plan))
         patients_rate = settings.patients_trials * 2 * n / seconds
         reference = reference or patients_rate
         lines.append(Line(
