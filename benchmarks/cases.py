@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -290,6 +290,16 @@ def count_rates(scenario: Scenario) -> dict[tuple[str, str], float]:
     return rates
 
 
+def kept_analyses(scenario: Scenario, keep: Callable[[Any], bool]) -> list[dict[str, Any]]:
+    """The scenario data (``analyses:`` entries) of the analyses ``keep`` accepts, in order."""
+    return [data for data, analysis in zip(scenario.to_dict()["analyses"], scenario.analyses) if keep(analysis)]
+
+
+def count_analyses(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario data of its analyses tallied from counts alone (no per-trial test): ``counts_only``."""
+    return kept_analyses(scenario, lambda analysis: not analysis.per_trial_test)
+
+
 def select_analyses(path: Path, spec: DesignSpec) -> Scenario:
     """The design's scenario file with its trial count and the analyses it keeps."""
     scenario = load_scenario(path, overrides={"trials": spec.trials})
@@ -301,11 +311,11 @@ def select_analyses(path: Path, spec: DesignSpec) -> Scenario:
         if unknown:
             raise ScenarioError(f"design {spec.name!r}: analyses {unknown} are not in {spec.scenario} "
                                 f"(its analyses: {ids})")
-        keep = [analysis.analysis_id in spec.analyses for analysis in scenario.analyses]
+        kept = kept_analyses(scenario, lambda analysis: analysis.analysis_id in spec.analyses)
     else:
-        keep = [not analysis.per_trial_test for analysis in scenario.analyses]
-    kept = [data for data, chosen in zip(scenario.to_dict()["analyses"], keep) if chosen]
-    return load_scenario(path, overrides={"trials": spec.trials, "analyses": kept})
+        kept = count_analyses(scenario)
+    # Errors name the file, as loading it with these overrides would.
+    return scenario.with_changes({"analyses": kept}, source=str(path))
 
 
 def build_design(spec: DesignSpec, cases: BenchmarkCases) -> Design:

@@ -21,22 +21,15 @@ import tempfile
 import time
 from typing import Callable
 
-from cases import REPO_ROOT, BenchmarkCases
-from lines import Line, timed
+from cases import BENCH_DIR, REPO_ROOT, BenchmarkCases
+from lines import Line, best_of
 
 from sim.designs.sizing import size_study
 from sim.runner import execute, make_plan
 from sim.scenario import load_scenario, validate_scenario
 
-BENCH_DIR = REPO_ROOT / "benchmarks"
-
-
 def _patients(scenario) -> int:
     return scenario.trials * sum(group.n for group in scenario.groups.values())
-
-
-def _best(repeats: int, function: Callable[[], object]) -> float:
-    return min(timed(function)[0] for _ in range(repeats))
 
 
 def monitoring_lines(cases: BenchmarkCases, progress: Callable[[str], None]) -> list[Line]:
@@ -52,7 +45,7 @@ def monitoring_lines(cases: BenchmarkCases, progress: Callable[[str], None]) -> 
     plans = {"plain": make_plan(base), "monitored": make_plan(monitored)}
     for plan in plans.values():
         execute(plan, chunks=[(0, 2)])
-    seconds = {name: _best(settings.repeats, lambda plan=plan: execute(plan)) for name, plan in plans.items()}
+    seconds = {name: best_of(settings.repeats, lambda plan=plan: execute(plan)) for name, plan in plans.items()}
     patients = _patients(base)
     return [Line(
         section="features", name=f"monitored kernel · {base.name} · rule at every patient of {settings.group}",
@@ -84,8 +77,8 @@ def sizing_lines(cases: BenchmarkCases, progress: Callable[[str], None]) -> list
 
         size_study(scenario, analysis_id, target_power=0.8, size_range=(low, low + 1), method="monte-carlo",
                    trials=200)  # compiles what the curve uses
-        one_run = _best(settings.repeats, lambda: execute(make_plan(largest)))
-        curve_seconds = _best(settings.repeats, curve)
+        one_run = best_of(settings.repeats, lambda: execute(make_plan(largest)))
+        curve_seconds = best_of(settings.repeats, curve)
         lines.append(Line(
             section="features", name=f"one-pass sizing · {analysis_id} · {low}:{high}",
             value=curve_seconds, unit="s", baseline=f"one run at {high}", baseline_value=one_run,
@@ -157,7 +150,7 @@ def _large_n_probe(n: int, trials: int, repeats: int) -> dict:
     })
     plan = make_plan(scenario)
     execute(plan, chunks=[(0, 1)])
-    seconds = _best(repeats, lambda: execute(plan))
+    seconds = best_of(repeats, lambda: execute(plan))
     tracemalloc.start()
     execute(plan)
     _current, peak = tracemalloc.get_traced_memory()

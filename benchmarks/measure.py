@@ -18,7 +18,7 @@ import numpy as np
 import baselines
 import r_baselines
 from cases import REPO_ROOT, BenchmarkCases, Design, count_rates
-from lines import Line, against_answers, agreement, references, thread_text, timed
+from lines import Line, against_answers, agreement, best_of, references, thread_text, timed
 from rng_floor import run_floor, run_floor_plan
 from sim import runner
 from sim.analysis import fisher_exact_power
@@ -312,9 +312,9 @@ def answer_lines(designs: list[Design], timings: dict[str, DesignTimings], cases
             runs = [timed(lambda: exact_answer(design)) for _ in range(cases.exact.repeats)]
             exact_seconds, exact = min(s for s, _ in runs), runs[0][1]
             pair = design.fisher
-            enumeration_seconds = min(timed(lambda: fisher_exact_power(
+            enumeration_seconds = best_of(cases.exact.repeats, lambda: fisher_exact_power(
                 pair.sizes[0], pair.rates[0], pair.sizes[1], pair.rates[1], alpha=pair.alpha,
-                alternative=pair.alternative))[0] for _ in range(cases.exact.repeats))
+                alternative=pair.alternative))
         power = exact if exact is not None else record.kernel_answers[analysis.analysis_id]["power"]
         needed = math.ceil(power * (1.0 - power) / settings.standard_error**2)
         methods = [(f"simtrial kernel · {thread_text(all_threads)}", design.trials / min(record.kernel[all_threads])),

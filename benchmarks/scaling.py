@@ -10,8 +10,8 @@ from typing import Callable, Optional
 import numpy as np
 
 import baselines
-from cases import BENCH_DIR, REPO_ROOT, BenchmarkCases, Design, constant_rate_scenario
-from lines import Line, timed
+from cases import BENCH_DIR, REPO_ROOT, BenchmarkCases, Design, constant_rate_scenario, count_analyses
+from lines import Line, best_of, timed
 from sim.analysis import fisher_exact_power, fisher_p_value_table, rejects
 from sim.runner import execute, make_plan, run_chunk
 from sim.scenario import load_scenario
@@ -70,10 +70,7 @@ def scaling_overrides(settings) -> dict:
     """Scenario overrides of the scaling and memory lines (see ``counts_only`` in cases.yaml)."""
     if not settings.counts_only:
         return {}
-    scenario = load_scenario(REPO_ROOT / settings.scenario)
-    kept = [a for a, spec in zip(scenario.to_dict()["analyses"], scenario.analyses)
-            if not spec.per_trial_test]
-    return {"analyses": kept}
+    return {"analyses": count_analyses(load_scenario(REPO_ROOT / settings.scenario))}
 
 
 def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[[str], None]) -> list[Line]:
@@ -85,10 +82,10 @@ def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[
     reference: Optional[float] = None
     for trials in settings.trials:
         progress(f"scaling: {scenario.name}, {trials:,} trials")
-        plan = make_plan(load_scenario(REPO_ROOT / settings.scenario, overrides={**overrides, "trials": trials}))
+        plan = make_plan(scenario.with_changes({"trials": trials}, source=str(REPO_ROOT / settings.scenario)))
         run_chunk(plan, 0, 2)
         repeats = settings.repeats if trials < settings.repeat_below_trials else 1
-        seconds = min(timed(lambda: execute(plan))[0] for _ in range(repeats))
+        seconds = best_of(repeats, lambda: execute(plan))
         rate = trials / seconds
         reference = reference or rate
         patients = sum(group.n for group in scenario.groups.values())
@@ -108,7 +105,7 @@ def scaling_lines(cases: BenchmarkCases, threads: list[int], progress: Callable[
                                         alternative=cases.alternative, alpha=cases.alpha)
         plan = make_plan(design)
         run_chunk(plan, 0, 2)
-        seconds = min(timed(lambda: execute(plan))[0] for _ in range(settings.repeats))
+        seconds = best_of(settings.repeats, lambda: execute(plan))
         patients_rate = settings.patients_trials * 2 * n / seconds
         reference = reference or patients_rate
         lines.append(Line(

@@ -30,8 +30,6 @@ from sim.errors import ScenarioError
 from sim.model import marginal_rate, washout_window
 from sim.scenario import EmpiricalWashout, FixedWashout, LognormalWashout, Scenario
 
-NUMERIC_VALUES = ("washout_months", "doses_week1", "doses_week2", "doses_total")
-BINARY_VALUES = ("cardiac_event", "response", "missed_week2")
 _DOSE_VALUES = ("doses_week1", "doses_week2", "doses_total", "missed_week2")
 
 

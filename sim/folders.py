@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional
 
+from .digests import canonical_digest
 from .errors import SimtrialError, UsageError
 from .io import TEMPORARY_NAME, OutputError, PathLike, os_reason, to_json, write_json_atomic
 
@@ -267,22 +268,26 @@ class OutputFolder:
     claimed: bool = False
     notes: list[str] = field(default_factory=list)
 
+    @cached_property
+    def identity_digest(self) -> Optional[str]:
+        """The digest recorded in the folder's mark; None when the folder records no scenario."""
+        if self.identity is None:
+            return None
+        # Through to_json first, so the digest is of the JSON the mark holds (tuples as lists, NaN as null).
+        return canonical_digest(json.loads(to_json(self.identity))).hex()
+
     def claim(self) -> None:
         """Record this command's scenario as the owner of the folder; call it before writing outputs."""
         if self.claimed:
             return
         if self.identity is not None:
             mark = self.path / SCENARIO_MARK
-            digest = _identity_digest(self.identity)
-            if _read_mark(mark).get("digest") != digest:
-                write_json_atomic(mark, {"digest": digest, "scenario_file": self.scenario_file,
+            # Read again rather than reuse _check_owner's read: the command computed in between, and
+            # the mark may have been removed or changed meanwhile.
+            if _read_mark(mark).get("digest") != self.identity_digest:
+                write_json_atomic(mark, {"digest": self.identity_digest, "scenario_file": self.scenario_file,
                                          "scenario": self.identity})
         self.claimed = True
-
-
-def _identity_digest(identity: Mapping[str, Any]) -> str:
-    text = json.dumps(json.loads(to_json(identity)), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _read_mark(path: Path) -> dict:
@@ -356,7 +361,7 @@ def output_folder(directory: PathLike, *, scenario: Optional[Mapping[str, Any]] 
 
 def _check_owner(folder: OutputFolder, *, force: bool) -> None:
     mark = _read_mark(folder.path / SCENARIO_MARK)
-    if not mark or mark.get("digest") == _identity_digest(folder.identity):
+    if not mark or mark.get("digest") == folder.identity_digest:
         return
     if mark.get("digest") == "unreadable" or not isinstance(mark.get("scenario"), dict):
         difference = f"its {SCENARIO_MARK} is unreadable"

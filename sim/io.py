@@ -205,8 +205,9 @@ def write_unit(directory: PathLike, files: Mapping[str, Callable[[Path], None]],
         content = {key: value for key, value in data.items() if key != "files"}
         content["files"] = {name: {"sha256": digests[name]} for name in files}
         temporaries[manifest] = tmp = _temporary(directory / manifest)
+        text = to_json(content)
         try:
-            tmp.write_text(to_json(content), encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             _fsync_file(tmp)
         except OSError as exc:
             raise OutputError(f"cannot write {directory / manifest}: {os_reason(exc)}") from exc
@@ -222,7 +223,7 @@ def write_unit(directory: PathLike, files: Mapping[str, Callable[[Path], None]],
             except OSError as exc:
                 raise OutputError(f"cannot write {directory}: {os_reason(exc)}") from exc
             _fsync_folder(directory)
-        return json.loads(to_json(content))
+        return json.loads(text)
     finally:
         for tmp in temporaries.values():
             with contextlib.suppress(OSError):
@@ -274,11 +275,6 @@ def write_json_atomic(path: PathLike, data: Any) -> None:
 def write_csv_atomic(path: PathLike, frame: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
-
-
-def write_parquet_atomic(path: PathLike, frame: pd.DataFrame) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
 
 
 def versions() -> dict[str, str]:

@@ -19,8 +19,6 @@ sizing curve, points of a sweep) share their random numbers (common random numbe
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
@@ -31,6 +29,7 @@ import numpy as np
 
 from .analysis.fisher import ALTERNATIVES, rejects
 from .analysis.wilcoxon import mann_whitney_null_sf
+from .digests import canonical_digest  # sim.designs imports it from here too
 from .kernels import logistic as klogistic
 from .kernels import trials as kt
 from .model import ENDPOINT_INDEX, PatientModel, build_patient_model
@@ -89,12 +88,6 @@ def set_threads(count: Optional[int]) -> int:
 
 def threads() -> int:
     return _threads or available_threads()
-
-
-def canonical_digest(description: object) -> bytes:
-    """SHA-256 of a description as canonical JSON (sorted keys, no spaces): equal data, equal digest."""
-    text = json.dumps(description, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).digest()
 
 
 # --------------------------------------------------------------------------- the plan

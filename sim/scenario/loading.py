@@ -281,15 +281,19 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
         raise ScenarioError(f"{dotted}: {'.'.join(parts[:-1])} is not a mapping")
 
 
-def validate_scenario(data: Any, *, source: str = "scenario") -> Scenario:
-    """Validate plain data (as parsed from YAML) into a Scenario, or raise one ScenarioError."""
+def validate_scenario(data: Any, *, source: str = "scenario", flags: Optional[Mapping[str, str]] = None) -> Scenario:
+    """Validate plain data (as parsed from YAML) into a Scenario, or raise one ScenarioError.
+
+    ``flags`` names the command-line flag of paths set on the command line, as for
+    :func:`format_validation_error`.
+    """
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of scenario fields at the top level, "
                             f"got {type(data).__name__}")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source)) from None
+        raise ScenarioError(format_validation_error(exc, source, flags)) from None
 
 
 def load_scenario(
@@ -310,10 +314,7 @@ def load_scenario(
     data = copy.deepcopy(data)
     for dotted, value in overrides.items():
         set_dotted(data, dotted, value)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, str(path), flags)) from None
+    return validate_scenario(data, source=str(path), flags=flags)
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
