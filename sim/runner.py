@@ -29,7 +29,6 @@ import numpy as np
 
 from .analysis.fisher import ALTERNATIVES, rejects
 from .analysis.wilcoxon import mann_whitney_null_sf
-from .digests import canonical_digest  # sim.designs imports it from here too
 from .kernels import logistic as klogistic
 from .kernels import trials as kt
 from .model import ENDPOINT_INDEX, PatientModel, build_patient_model

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .. import io
-from ..runner import canonical_digest
+from ..digests import canonical_digest
 
 if TYPE_CHECKING:
     from .sweep import SweepPoint
@@ -24,7 +24,7 @@ def seal_record(record: Mapping[str, Any], code: Mapping[str, str]) -> dict:
     """A point's record as written: JSON-clean, with the code version and a ``digest`` of the rest.
 
     ``digest`` is the SHA-256 (hex) of the canonical JSON of the record without ``digest``
-    (:func:`sim.runner.canonical_digest`): the results, the parameters, the validated scenario,
+    (:func:`sim.digests.canonical_digest`): the results, the parameters, the validated scenario,
     the key and the code version, so that a changed number or a missing field is detected.
 
     Examples

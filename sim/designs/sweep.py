@@ -38,8 +38,9 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence
 import pandas as pd
 
 from .. import folders, io
+from ..digests import canonical_digest
 from ..errors import ScenarioError, SimtrialError, UsageError, interruption
-from ..runner import canonical_digest, run_scenario
+from ..runner import run_scenario
 from ..scenario import Scenario, read_yaml, set_dotted, validate_scenario
 from .points import load_record, seal_record
 
