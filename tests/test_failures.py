@@ -110,6 +110,10 @@ def test_ctrl_c_during_a_run_exits_130_and_writes_nothing(tmp_path, small):
     """SIGINT while the kernels run: exit 130, the one line "interrupted", no traceback, and no
     output folder left behind (it was created by this run, which finished nothing)."""
     out_dir = tmp_path / "out"
+    # Kernels cached first, whatever ran before: the signal must land in the kernels, not in a first
+    # compile (which prints its own line and holds the interrupt until it ends).
+    subprocess.run([sys.executable, "-m", "sim", "run", str(small), "--trials", "10", "--out", str(tmp_path / "warm")],
+                   cwd=ROOT, check=True, capture_output=True)
     proc = _simtrial("run", small, "--trials", 10**9, "--out", out_dir)
     try:
         # The lock file appears once the folder is checked and held, right before computing.
